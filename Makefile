@@ -1,0 +1,39 @@
+# Backsoon: `make run` serves the demo, `make test` runs every test.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test lint format install clean
+
+# (Re)install whenever pyproject.toml changes; the stamp remembers the last install.
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/backsoon manage migrate --noinput -v0
+	$(BIN)/backsoon demo
+	@echo "Open http://$(HOST):$(PORT)/ and log in as 'trainer' with password 'backsoon-demo'."
+	$(BIN)/backsoon serve --no-migrate --host $(HOST) --port $(PORT)
+
+test: $(STAMP)
+	$(BIN)/pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check backsoon tests bench
+	$(BIN)/ruff format --check backsoon tests bench
+	$(BIN)/mypy backsoon
+
+format: $(STAMP)
+	$(BIN)/ruff format backsoon tests bench
+	$(BIN)/ruff check --fix backsoon tests bench
+
+clean:
+	rm -rf $(VENV) var/static var/screenshots

@@ -1,0 +1,1 @@
+"""Backsoon: a professional network for people who are sometimes away."""

@@ -1,0 +1,216 @@
+"""Every write to members, tokens and login attempts goes through here."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth import password_validation
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from backsoon.errors import Conflict, Invalid, RateLimited
+
+from .models import ApiToken, LoginFailure, Member
+from .validators import LANGUAGES, is_valid_timezone, normalize_username, username_problem
+
+TOKEN_PREFIX = "bs_"  # noqa: S105 - a marker, not a secret
+MAX_DISPLAY_NAME = 100
+MAX_HEADLINE = 220
+
+
+def token_digest(token: str) -> str:
+    """The SHA-256 hex digest under which a token is stored (tokens are random, so no salt)."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _clean_profile(
+    *,
+    display_name: str | None,
+    headline: str | None,
+    language: str | None,
+    timezone_name: str | None,
+) -> dict[str, str]:
+    fields: dict[str, str] = {}
+    if display_name is not None:
+        display_name = display_name.strip()
+        if not display_name:
+            raise Invalid("Display name may not be empty.", code="invalid_display_name")
+        if len(display_name) > MAX_DISPLAY_NAME:
+            raise Invalid(
+                f"Display name is at most {MAX_DISPLAY_NAME} characters.",
+                code="invalid_display_name",
+            )
+        fields["display_name"] = display_name
+    if headline is not None:
+        headline = headline.strip()
+        if len(headline) > MAX_HEADLINE:
+            raise Invalid(
+                f"Headline is at most {MAX_HEADLINE} characters.", code="invalid_headline"
+            )
+        fields["headline"] = headline
+    if language is not None:
+        if language not in LANGUAGES:
+            raise Invalid("Language must be 'en' or 'nl'.", code="invalid_language")
+        fields["language"] = language
+    if timezone_name is not None:
+        if not is_valid_timezone(timezone_name):
+            raise Invalid(
+                f"'{timezone_name}' is not an IANA time zone such as Europe/Amsterdam.",
+                code="invalid_timezone",
+            )
+        fields["timezone"] = timezone_name
+    return fields
+
+
+def member_create(
+    *,
+    username: str,
+    email: str,
+    password: str,
+    display_name: str,
+    headline: str = "",
+    language: str = "en",
+    timezone_name: str = settings.DEFAULT_MEMBER_TIMEZONE,
+    is_bot: bool = False,
+    is_staff: bool = False,
+) -> Member:
+    """Create a member after validating every field.
+
+    Raises:
+        Invalid: a field is malformed, or the password is too weak.
+        Conflict: the username or the email address is taken (compared case-insensitively).
+    """
+    username = normalize_username(username)
+    if problem := username_problem(username):
+        raise Invalid(problem, code="invalid_username")
+    email = email.strip()
+    try:
+        validate_email(email)
+    except DjangoValidationError as exc:
+        raise Invalid("Enter a valid email address.", code="invalid_email") from exc
+    profile = _clean_profile(
+        display_name=display_name,
+        headline=headline,
+        language=language,
+        timezone_name=timezone_name,
+    )
+    member = Member(username=username, email=email, is_bot=is_bot, is_staff=is_staff, **profile)
+    try:
+        password_validation.validate_password(password, user=member)
+    except DjangoValidationError as exc:
+        raise Invalid(" ".join(exc.messages), code="weak_password") from exc
+    member.set_password(password)
+    if Member.objects.filter(username=username).exists():
+        raise Conflict("That username is taken.", code="username_taken")
+    if Member.objects.filter(email__iexact=email).exists():
+        raise Conflict("That email address is already registered.", code="email_taken")
+    try:
+        with transaction.atomic():
+            member.save()
+    except IntegrityError as exc:
+        # A concurrent sign-up won the race between the checks above and the insert;
+        # the unique constraints decide.
+        raise Conflict("That username or email address is taken.", code="taken") from exc
+    return member
+
+
+def member_update_profile(
+    *,
+    member: Member,
+    display_name: str | None = None,
+    headline: str | None = None,
+    language: str | None = None,
+    timezone_name: str | None = None,
+) -> Member:
+    """Change a member's own profile fields; None leaves a field as it is.
+
+    Raises:
+        Invalid: a field is malformed; nothing is changed then.
+    """
+    fields = _clean_profile(
+        display_name=display_name,
+        headline=headline,
+        language=language,
+        timezone_name=timezone_name,
+    )
+    if fields:
+        for name, value in fields.items():
+            setattr(member, name, value)
+        member.save(update_fields=list(fields))
+    return member
+
+
+def token_issue(*, member: Member, name: str = "") -> str:
+    """Create an API token for ``member`` and return it; only its digest is stored."""
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    ApiToken.objects.create(
+        member=member, digest=token_digest(token), prefix=token[:10], name=name[:100]
+    )
+    return token
+
+
+def token_revoke(*, member: Member, token_id: int) -> None:
+    """Revoke one of ``member``'s tokens; revoking twice is harmless."""
+    ApiToken.objects.filter(member=member, pk=token_id, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
+
+
+def login_check_throttle(*, username: str, ip: str) -> None:
+    """Refuse a login attempt when the username or the address failed too often.
+
+    Raises:
+        RateLimited: with the seconds until the oldest counted failure leaves the window.
+    """
+    now = timezone.now()
+    window = timedelta(seconds=settings.LOGIN_FAILURE_WINDOW_SECONDS)
+    limit = settings.LOGIN_FAILURE_LIMIT
+    recent = LoginFailure.objects.filter(at__gt=now - window)
+    username = normalize_username(username)
+    for condition in (Q(username=username), Q(ip=ip)):
+        times = list(recent.filter(condition).order_by("-at").values_list("at", flat=True)[:limit])
+        if len(times) >= limit:
+            retry_after = (times[-1] + window - now).total_seconds()
+            raise RateLimited(
+                "Too many failed login attempts. Try again later.",
+                retry_after=int(retry_after) + 1,
+                code="login_throttled",
+            )
+
+
+def login_failure_record(*, username: str, ip: str) -> None:
+    """Remember one failed attempt; failures older than a day are pruned on the way."""
+    now = timezone.now()
+    LoginFailure.objects.create(username=normalize_username(username)[:150], ip=ip[:45], at=now)
+    LoginFailure.objects.filter(at__lt=now - timedelta(days=1)).delete()
+
+
+def login_success_record(*, username: str) -> None:
+    """A successful login clears the failures counted against that username."""
+    LoginFailure.objects.filter(username=normalize_username(username)).delete()
+
+
+def member_authenticate(*, username: str, password: str, ip: str) -> Member | None:
+    """Check a username and password, counting failures for throttling.
+
+    Returns:
+        The member, or None for wrong credentials (never saying which part was wrong).
+
+    Raises:
+        RateLimited: too many recent failures for this username or address.
+    """
+    from django.contrib.auth import authenticate
+
+    login_check_throttle(username=username, ip=ip)
+    member = authenticate(username=normalize_username(username), password=password)
+    if member is None:
+        login_failure_record(username=username, ip=ip)
+        return None
+    login_success_record(username=username)
+    return member

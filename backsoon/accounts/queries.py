@@ -1,0 +1,46 @@
+"""Reads of members that need care: lookups by username, search."""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from backsoon.errors import NotFound
+
+from .models import ApiToken, Member
+from .validators import normalize_username
+
+
+def member_by_username(username: str) -> Member:
+    """The active member with this username (case-insensitive).
+
+    Raises:
+        NotFound: no such active member.
+    """
+    try:
+        return Member.objects.get(username=normalize_username(username), is_active=True)
+    except Member.DoesNotExist:
+        raise NotFound("No member with that username.", code="member_not_found") from None
+
+
+def members_search(*, viewer: Member | None, q: str) -> QuerySet[Member]:
+    """Active members whose username, display name or headline contains ``q``.
+
+    An empty query lists every active member. Order is left to the caller.
+    """
+    qs = Member.objects.filter(is_active=True)
+    q = q.strip()
+    if q:
+        qs = qs.filter(
+            Q(username__icontains=q) | Q(display_name__icontains=q) | Q(headline__icontains=q)
+        )
+    return qs
+
+
+def member_for_token(digest: str) -> Member | None:
+    """The active member owning the unrevoked token with this digest, or None."""
+    token = (
+        ApiToken.objects.select_related("member")
+        .filter(digest=digest, revoked_at__isnull=True, member__is_active=True)
+        .first()
+    )
+    return token.member if token else None

@@ -1,0 +1,120 @@
+"""The public REST API, version 1: one NinjaAPI, its auth and its error shape.
+
+Every 4xx answer has the body ``{"detail": <human readable>, "code": <machine code>}``
+(``detail`` may be a list for validation errors). Routers of the apps are mounted
+here; each app's ``api.py`` holds one Router.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import RequestDataTooBig
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils import timezone
+from ninja import NinjaAPI, Schema
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.security import HttpBearer
+
+from backsoon.accounts.actions import token_digest
+from backsoon.accounts.queries import member_for_token
+from backsoon.errors import DomainError, RateLimited
+
+
+class ErrorOut(Schema):
+    detail: Any
+    code: str
+
+
+class BearerAuth(HttpBearer):
+    """``Authorization: Bearer <token>``; sets ``request.auth`` to the Member."""
+
+    def authenticate(self, request: HttpRequest, token: str) -> Any:
+        member = member_for_token(token_digest(token))
+        if member is not None:
+            request.user = member
+            request.auth_time = timezone.now()  # type: ignore[attr-defined]
+        return member
+
+
+api = NinjaAPI(
+    title="Backsoon API",
+    version="1",
+    description="The public REST API of Backsoon. See API.md for the contract.",
+    auth=BearerAuth(),
+    urls_namespace="api",
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+)
+
+
+def error_response(
+    request: HttpRequest,
+    *,
+    status: int,
+    detail: Any,
+    code: str,
+    headers: dict[str, str] | None = None,
+) -> HttpResponse:
+    response = api.create_response(request, {"detail": detail, "code": code}, status=status)
+    for name, value in (headers or {}).items():
+        response[name] = value
+    return response
+
+
+@api.exception_handler(DomainError)
+def _domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
+    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None
+    return error_response(
+        request, status=exc.status, detail=exc.detail, code=exc.code, headers=headers
+    )
+
+
+@api.exception_handler(ValidationError)
+def _validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    return error_response(request, status=422, detail=exc.errors, code="validation_error")
+
+
+@api.exception_handler(AuthenticationError)
+def _authentication_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return error_response(
+        request,
+        status=401,
+        detail="Authentication required: send 'Authorization: Bearer <token>'.",
+        code="not_authenticated",
+        headers={"WWW-Authenticate": "Bearer"},
+    )
+
+
+@api.exception_handler(HttpError)
+def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    codes = {400: "bad_request", 403: "forbidden", 404: "not_found", 405: "method_not_allowed"}
+    return error_response(
+        request,
+        status=exc.status_code,
+        detail=str(exc.message),
+        code=codes.get(exc.status_code, "error"),
+    )
+
+
+@api.exception_handler(Http404)
+def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return error_response(request, status=404, detail="Not found.", code="not_found")
+
+
+@api.exception_handler(RequestDataTooBig)
+def _too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+    return error_response(
+        request, status=413, detail="The request body is larger than 1 MB.", code="too_large"
+    )
+
+
+def _mount_routers() -> None:
+    from backsoon.accounts.api import auth_router, me_router, members_router
+
+    api.add_router("/auth", auth_router)
+    api.add_router("/me", me_router)
+    api.add_router("/members", members_router)
+
+
+_mount_routers()

@@ -1,0 +1,131 @@
+"""The ``backsoon`` command: serve, demo, createadmin, manage.
+
+Configuration comes from the environment (see backsoon/settings.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+
+def _setup() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "backsoon.settings")
+    import django
+
+    django.setup()
+
+
+def _serve(args: argparse.Namespace) -> int:
+    _setup()
+    from django.conf import settings
+    from django.core.management import call_command
+
+    if not args.no_migrate:
+        call_command("migrate", interactive=False, verbosity=0)
+    call_command("collectstatic", interactive=False, verbosity=0)
+    workers = args.workers or (2 if settings.REDIS_URL else 1)
+    host_for_url = "[" + args.host + "]" if ":" in args.host else args.host
+    print(f"Backsoon is serving at http://{host_for_url}:{args.port}/", flush=True)
+    import uvicorn
+
+    uvicorn.run(
+        "backsoon.asgi:application",
+        host=args.host,
+        port=args.port,
+        workers=workers,
+        log_level=args.log_level,
+        access_log=args.access_log,
+        lifespan="off",
+        timeout_graceful_shutdown=10,
+    )
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    _setup()
+    from backsoon.demo import demo_load
+
+    demo_load(seed=args.seed, quiet=args.quiet)
+    return 0
+
+
+def _createadmin(args: argparse.Namespace) -> int:
+    _setup()
+    import getpass
+
+    from backsoon.accounts.actions import member_create
+    from backsoon.errors import DomainError
+
+    password = os.environ.get("BACKSOON_ADMIN_PASSWORD") or getpass.getpass("Password: ")
+    try:
+        member = member_create(
+            username=args.username,
+            email=args.email,
+            password=password,
+            display_name=args.display_name or args.username,
+            is_staff=True,
+        )
+    except DomainError as exc:
+        print(f"error: {exc.detail}", file=sys.stderr)
+        return 2
+    member.is_superuser = True
+    member.save(update_fields=["is_superuser"])
+    print(f"Created admin {member.username}; log in at /admin/.")
+    return 0
+
+
+def _manage(args: argparse.Namespace) -> int:
+    _setup()
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["backsoon manage", *args.rest])
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="backsoon", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="serve the site with a production ASGI server")
+    serve.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+    serve.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=int(os.environ.get("WEB_CONCURRENCY", "0")),
+        help="server processes (default: 1, or 2 when REDIS_URL is set)",
+    )
+    serve.add_argument("--no-migrate", action="store_true", help="do not apply migrations first")
+    serve.add_argument("--log-level", default="info")
+    serve.add_argument("--access-log", action="store_true")
+    serve.set_defaults(func=_serve)
+
+    demo = sub.add_parser("demo", help="load the demo network (idempotent)")
+    demo.add_argument("--seed", type=int, default=2026)
+    demo.add_argument("--quiet", action="store_true")
+    demo.set_defaults(func=_demo)
+
+    admin = sub.add_parser(
+        "createadmin",
+        help="create a staff member (password from BACKSOON_ADMIN_PASSWORD or a prompt)",
+    )
+    admin.add_argument("--username", required=True)
+    admin.add_argument("--email", required=True)
+    admin.add_argument("--display-name", default="")
+    admin.set_defaults(func=_createadmin)
+
+    manage = sub.add_parser("manage", help="run a Django management command", add_help=False)
+    manage.add_argument("rest", nargs=argparse.REMAINDER)
+    manage.set_defaults(func=_manage)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

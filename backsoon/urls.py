@@ -1,0 +1,11 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from backsoon.api import api
+
+urlpatterns = [
+    path("api/v1/", api.urls),
+    path("admin/", admin.site.urls),
+    path("", include("backsoon.accounts.urls")),
+    path("", include("backsoon.web.urls")),
+]

@@ -1,0 +1,27 @@
+"""Helpers to show domain errors on web forms."""
+
+from __future__ import annotations
+
+from django import forms
+
+from backsoon.errors import DomainError
+
+# Which form field a domain error code belongs to; others go to the form as a whole.
+FIELD_FOR_CODE = {
+    "invalid_username": "username",
+    "username_taken": "username",
+    "invalid_email": "email",
+    "email_taken": "email",
+    "weak_password": "password",
+    "invalid_display_name": "display_name",
+    "invalid_headline": "headline",
+    "invalid_language": "language",
+    "invalid_timezone": "timezone",
+}
+
+
+def add_domain_error(form: forms.Form, exc: DomainError) -> None:
+    field = FIELD_FOR_CODE.get(exc.code)
+    if field not in form.fields:
+        field = None
+    form.add_error(field, str(exc.detail))

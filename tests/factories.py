@@ -1,0 +1,35 @@
+"""Factories for test setup. Members are made through the real action."""
+
+from __future__ import annotations
+
+import itertools
+
+from backsoon.accounts.actions import member_create
+from backsoon.accounts.models import Member
+
+PASSWORD = "correct-horse-battery"
+_seq = itertools.count(1)
+
+
+def make_member(
+    username: str | None = None,
+    *,
+    display_name: str | None = None,
+    headline: str = "",
+    language: str = "en",
+    timezone_name: str = "Europe/Amsterdam",
+    is_bot: bool = False,
+    password: str = PASSWORD,
+) -> Member:
+    n = next(_seq)
+    username = username or f"member{n}"
+    return member_create(
+        username=username,
+        email=f"{username}@example.com",
+        password=password,
+        display_name=display_name or f"Member {n} {username.title()}",
+        headline=headline,
+        language=language,
+        timezone_name=timezone_name,
+        is_bot=is_bot,
+    )

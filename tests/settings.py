@@ -1,0 +1,12 @@
+"""Settings for the test suite: the real settings, with test-only speed-ups."""
+
+from backsoon.settings import *  # noqa: F403
+
+# PBKDF2's full work factor dominates a suite that creates hundreds of members;
+# the hasher is Django's own and not under test here.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# Tests render templates without running collectstatic first.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
