@@ -69,6 +69,11 @@ INSTALLED_APPS = [
     "ninja",
     "backsoon.web",
     "backsoon.accounts",
+    "backsoon.network",
+    "backsoon.messaging",
+    "backsoon.notifications",
+    "backsoon.away",
+    "backsoon.posts",
 ]
 
 MIDDLEWARE = [
@@ -100,6 +105,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
+                "backsoon.away.context.away_banner",
             ],
         },
     }

@@ -7,5 +7,10 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
     path("", include("backsoon.accounts.urls")),
+    path("", include("backsoon.network.urls")),
+    path("", include("backsoon.messaging.urls")),
+    path("", include("backsoon.notifications.urls")),
+    path("", include("backsoon.away.urls")),
+    path("", include("backsoon.posts.urls")),
     path("", include("backsoon.web.urls")),
 ]

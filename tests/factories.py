@@ -33,3 +33,25 @@ def make_member(
         timezone_name=timezone_name,
         is_bot=is_bot,
     )
+
+
+def connect(a: Member, b: Member) -> None:
+    """Make two members connected (through the real action)."""
+    from backsoon.network.actions import connection_create
+
+    connection_create(a_id=a.pk, b_id=b.pk)
+
+
+def make_absence(member: Member, *, hours_from_now: float = -1, hours: float = 48, **fields):
+    """An absence starting ``hours_from_now`` (negative: already started) lasting ``hours``."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from backsoon.away.models import Absence
+
+    start = timezone.now() + timedelta(hours=hours_from_now)
+    fields.setdefault("message", "I am away until {return_date}. Ask {backup}.")
+    return Absence.objects.create(
+        member=member, starts_at=start, ends_at=start + timedelta(hours=hours), **fields
+    )

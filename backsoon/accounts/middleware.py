@@ -1,15 +1,17 @@
-"""Use the signed-in member's language for the whole request."""
+"""Use the signed-in member's language and time zone for the whole request."""
 
 from __future__ import annotations
 
+import zoneinfo
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
-from django.utils import translation
+from django.utils import timezone, translation
 
 
 class MemberLocaleMiddleware:
-    """After authentication: a signed-in member's profile language wins over the browser's."""
+    """After authentication: a member's profile language wins over the browser's, and
+    times are shown in the member's own time zone."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -21,5 +23,11 @@ class MemberLocaleMiddleware:
             if language:
                 translation.activate(language)
                 request.LANGUAGE_CODE = language
-        response = self.get_response(request)
-        return response
+            try:
+                timezone.activate(zoneinfo.ZoneInfo(user.timezone))
+            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+                timezone.deactivate()
+        try:
+            return self.get_response(request)
+        finally:
+            timezone.deactivate()

@@ -14,8 +14,9 @@ def away_badges(viewer: Member | None, members: Iterable[Member]) -> dict[int, d
     One query for any number of members (no N+1). Members who are not away now
     are absent from the result.
     """
-    # Absences arrive with the away app; until then nobody is away.
-    return {}
+    from backsoon.away.queries import badges_for
+
+    return badges_for(viewer=viewer, members=list(members))
 
 
 def member_cards(viewer: Member | None, members: Iterable[Member]) -> list[dict[str, Any]]:

@@ -28,6 +28,11 @@ def members_search(*, viewer: Member | None, q: str) -> QuerySet[Member]:
     An empty query lists every active member. Order is left to the caller.
     """
     qs = Member.objects.filter(is_active=True)
+    if viewer is not None:
+        # Whoever blocked the viewer disappears from the viewer's search.
+        from backsoon.network.models import Block
+
+        qs = qs.exclude(pk__in=Block.objects.filter(blocked=viewer).values("blocker_id"))
     q = q.strip()
     if q:
         qs = qs.filter(

@@ -1,0 +1,357 @@
+"""Every write about absences, and the automatic reply hooked into message_send."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import formats, timezone, translation
+
+from backsoon.accounts.models import Member
+from backsoon.accounts.queries import member_by_username
+from backsoon.errors import Conflict, Invalid, NotFound
+from backsoon.notifications.actions import notification_add
+from backsoon.notifications.models import Notification
+
+from . import queries
+from .models import Absence, AutoReplyRecord
+from .rules import (
+    MAX_REPEAT_AFTER_DAYS,
+    IncomingFacts,
+    decide_reply,
+    fill_placeholders,
+    return_day,
+    window_problem,
+)
+
+log = logging.getLogger(__name__)
+
+MESSAGE_MAX = 2000
+LANGUAGES = ("en", "nl")
+TEXT_FIELDS = ("message", "translations", "others_message")
+
+
+@dataclass
+class AbsenceInput:
+    """Absence fields as given by a client; None means "not given" (for PATCH)."""
+
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+    message: str | None = None
+    translations: dict[str, str] | None = None
+    audience: str | None = None
+    others_message: str | None = None
+    backup: str | None = None  # username; "" clears it
+    repeat_after_days: int | None = None
+    invitations: str | None = None
+    given: frozenset[str] = frozenset()
+
+
+def _clean(member: Member, data: AbsenceInput) -> dict[str, Any]:
+    """Validate the given fields (A3, R3, R4) and return model field values."""
+    fields: dict[str, Any] = {}
+    for name in ("starts_at", "ends_at"):
+        value = getattr(data, name)
+        if name in data.given:
+            if value is None:
+                raise Invalid(f"{name} is required.", code="invalid_window")
+            if timezone.is_naive(value):
+                raise Invalid(
+                    f"{name} needs a time zone offset, such as +01:00 or Z.",
+                    code="naive_datetime",
+                )
+            fields[name] = value.astimezone(UTC)
+    for name in ("message", "others_message"):
+        if name in data.given:
+            text = getattr(data, name) or ""
+            if len(text) > MESSAGE_MAX:
+                raise Invalid(f"{name} is at most {MESSAGE_MAX} characters.", code="text_too_long")
+            fields[name] = text
+    if "translations" in data.given:
+        translations = data.translations or {}
+        unknown = set(translations) - set(LANGUAGES)
+        if unknown:
+            raise Invalid(
+                f"Translations are for 'en' and 'nl' only, not {sorted(unknown)}.",
+                code="bad_translation",
+            )
+        for lang, text in translations.items():
+            if not isinstance(text, str) or len(text) > MESSAGE_MAX:
+                raise Invalid(
+                    f"The '{lang}' translation is text of at most {MESSAGE_MAX} characters.",
+                    code="bad_translation",
+                )
+        fields["translations"] = {k: v for k, v in translations.items() if v.strip()}
+    if "audience" in data.given:
+        if data.audience not in Absence.Audience.values:
+            raise Invalid("audience is one of everyone, connections, nobody.", code="bad_audience")
+        fields["audience"] = data.audience
+    if "invitations" in data.given:
+        if data.invitations not in Absence.InvitationPolicy.values:
+            raise Invalid(
+                "invitations is one of hold, auto_accept_mutual.", code="bad_invitation_policy"
+            )
+        fields["invitations"] = data.invitations
+    if "repeat_after_days" in data.given:
+        days = data.repeat_after_days
+        if days is not None and not 1 <= days <= MAX_REPEAT_AFTER_DAYS:
+            raise Invalid(
+                f"repeat_after_days is 1 to {MAX_REPEAT_AFTER_DAYS}, or null.",
+                code="bad_repeat",
+            )
+        fields["repeat_after_days"] = days
+    if "backup" in data.given:
+        if data.backup:
+            try:
+                backup = member_by_username(data.backup)
+            except NotFound:
+                raise Invalid("The backup contact is not a member.", code="bad_backup") from None
+            if backup.pk == member.pk:
+                raise Invalid("You can not be your own backup.", code="bad_backup")
+            fields["backup"] = backup
+        else:
+            fields["backup"] = None
+    return fields
+
+
+def _lock_member(member: Member) -> None:
+    # Serialises absence writes of one member, so two concurrent creations can not
+    # both pass the overlap check (SQLite serialises writers anyway).
+    Member.objects.select_for_update().filter(pk=member.pk).values_list("pk").first()
+
+
+def _check_overlap(member: Member, starts_at: datetime, ends_at: datetime, exclude_id=None) -> None:
+    other = queries.overlapping(member.pk, starts_at, ends_at, exclude_id=exclude_id)
+    if other is not None:
+        raise Conflict(
+            {
+                "message": "This absence overlaps another one "
+                f"({other.starts_at.isoformat()} to {other.effective_end.isoformat()}).",
+                "absence_id": other.pk,
+            },
+            code="absence_overlap",
+        )
+
+
+def absence_create(
+    *, member: Member, data: AbsenceInput, source: str = Absence.Source.MANUAL
+) -> Absence:
+    """Schedule an absence.
+
+    Raises:
+        Invalid: a bad field or window (A3).
+        Conflict: it overlaps another absence of the member (A3).
+    """
+    required = {"starts_at", "ends_at"}
+    if missing := required - data.given:
+        raise Invalid(f"Missing: {', '.join(sorted(missing))}.", code="invalid_window")
+    fields = _clean(member, data)
+    now = timezone.now()
+    if problem := window_problem(fields["starts_at"], fields["ends_at"], now):
+        raise Invalid(problem, code="invalid_window")
+    with transaction.atomic():
+        _lock_member(member)
+        _check_overlap(member, fields["starts_at"], fields["ends_at"])
+        absence = Absence.objects.create(member=member, created_at=now, source=source, **fields)
+    absence.member = member
+    return absence
+
+
+def absence_update(*, member: Member, absence_id: int, data: AbsenceInput) -> Absence:
+    """Change an absence that has not ended. Editing any reply text starts the
+    once-per-sender record over (R3).
+
+    Raises:
+        NotFound, Invalid, Conflict (ended already, or the new window overlaps).
+    """
+    fields = _clean(member, data)
+    now = timezone.now()
+    with transaction.atomic():
+        _lock_member(member)
+        absence = queries.absence_for_member(member, absence_id)
+        if absence.state(now) == "ended":
+            raise Conflict("An ended absence can not be changed.", code="absence_ended")
+        starts_at = fields.get("starts_at", absence.starts_at)
+        ends_at = fields.get("ends_at", absence.ends_at)
+        if "starts_at" in fields or "ends_at" in fields:
+            if absence.state(now) == "active" and starts_at > now:
+                raise Invalid(
+                    "An active absence can not start in the future: end it instead.",
+                    code="invalid_window",
+                )
+            if problem := window_problem(starts_at, ends_at, now):
+                raise Invalid(problem, code="invalid_window")
+            _check_overlap(member, starts_at, ends_at, exclude_id=absence.pk)
+        changed = [name for name, value in fields.items() if getattr(absence, name) != value]
+        for name in changed:
+            setattr(absence, name, fields[name])
+        if any(name in TEXT_FIELDS for name in changed):
+            absence.message_version += 1
+            changed.append("message_version")
+        if changed:
+            absence.save(update_fields=changed)
+    return absence
+
+
+def absence_end(*, member: Member, absence_id: int) -> Absence:
+    """End an absence now (back early): no automatic reply, badge or notice afterwards (A4).
+
+    Raises:
+        NotFound, Conflict (it has ended already).
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        absence = queries.absence_for_member(member, absence_id)
+        if absence.state(now) == "ended":
+            raise Conflict("This absence has ended already.", code="absence_ended")
+        was_active = absence.is_active(now)
+        absence.ended_at = now
+        absence.save(update_fields=["ended_at"])
+        if was_active:
+            absence_welcome_back(absence=absence)
+    return absence
+
+
+def absence_delete(*, member: Member, absence_id: int) -> None:
+    """Delete a scheduled absence; an active one is ended instead and kept (A4).
+
+    Raises:
+        NotFound, Conflict (ended absences stay in the history).
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        absence = queries.absence_for_member(member, absence_id)
+        state = absence.state(now)
+        if state == "ended":
+            raise Conflict(
+                "Ended absences stay in your history with their digest.", code="absence_ended"
+            )
+        if state == "active":
+            absence_end(member=member, absence_id=absence.pk)
+        else:
+            absence.delete()
+
+
+def absence_welcome_back(*, absence: Absence) -> None:
+    """D2: one "welcome back" notification per absence, pointing to its digest."""
+    claimed = Absence.objects.filter(pk=absence.pk, welcomed_at__isnull=True).update(
+        welcomed_at=timezone.now()
+    )
+    if claimed:
+        notification_add(
+            recipient_id=absence.member_id,
+            type=Notification.Type.WELCOME_BACK,
+            actor_id=None,
+            subject_type="absence",
+            subject_id=absence.pk,
+        )
+
+
+def absence_remind_if_away(*, absence: Absence) -> None:
+    """D3: the away member sent a normal message; remind them the absence is still on.
+
+    One unread reminder per absence at a time (grouped).
+    """
+    notification_add(
+        recipient_id=absence.member_id,
+        type=Notification.Type.ABSENCE_REMINDER,
+        actor_id=None,
+        subject_type="absence",
+        subject_id=absence.pk,
+        group_key=f"absence-reminder:{absence.pk}",
+    )
+
+
+def format_day(day: date, language: str) -> str:
+    """A date written out in a language: "Friday 2 January 2026", "vrijdag 2 januari 2026"."""
+    with translation.override(language):
+        return formats.date_format(day, "l j F Y")
+
+
+def auto_reply_maybe(
+    *,
+    message: Any,
+    conversation: Any,
+    sender: Member,
+    recipient: Member,
+    absence: Absence,
+) -> Any | None:
+    """Send the away recipient's automatic reply to ``message`` if the rules say so.
+
+    Runs inside ``message_send``'s transaction (R5), in a savepoint: whatever goes
+    wrong here rolls back only the reply, never the message that triggered it.
+    Exactly once (R6) comes from the unique ``AutoReplyRecord`` row: the first
+    transaction to insert it sends; all others fail the insert and send nothing.
+    """
+    try:
+        with transaction.atomic():
+            return _auto_reply(message, conversation, sender, recipient, absence)
+    except Exception:  # R5: a reply problem must never fail the delivery
+        log.exception("automatic reply failed for message %s", message.pk)
+        return None
+
+
+def _auto_reply(message, conversation, sender: Member, recipient: Member, absence: Absence):
+    from backsoon.messaging.actions import message_insert
+    from backsoon.messaging.models import Message
+    from backsoon.network.queries import are_connected
+
+    record = AutoReplyRecord.objects.filter(
+        absence=absence, sender=sender, message_version=absence.message_version
+    ).first()
+    incoming = IncomingFacts(
+        sent_at=message.sent_at,
+        is_direct=True,
+        kind=message.kind,
+        sender_id=sender.pk,
+        recipient_id=recipient.pk,
+        sender_is_bot=sender.is_bot,
+        blocked=False,  # message_send refuses messages across a block before this
+        sender_is_connection=are_connected(recipient.pk, sender.pk),
+        sender_language=sender.language,
+    )
+    decision = decide_reply(
+        queries.facts(absence), incoming, last_reply_at=record.last_sent_at if record else None
+    )
+    if not decision.send:
+        return None
+    now = message.sent_at
+    if record is None:
+        try:
+            with transaction.atomic():
+                AutoReplyRecord.objects.create(
+                    absence=absence,
+                    sender=sender,
+                    message_version=absence.message_version,
+                    last_sent_at=now,
+                )
+        except IntegrityError:
+            return None  # a concurrent message of this sender got the reply
+    else:
+        claimed = AutoReplyRecord.objects.filter(
+            pk=record.pk, last_sent_at=record.last_sent_at
+        ).update(last_sent_at=now, replies=F("replies") + 1)
+        if not claimed:
+            return None
+    backup = absence.backup
+    text = fill_placeholders(
+        decision.text,
+        first_name=sender.first_name,
+        return_date=format_day(
+            return_day(absence.effective_end, recipient.timezone), sender.language
+        ),
+        backup=f"{backup.display_name} (@{backup.username})" if backup else "",
+    )
+    return message_insert(
+        conversation=conversation,
+        sender=recipient,
+        body=text[:8000],
+        kind=Message.Kind.AUTO_REPLY,
+        sent_at=now,
+        recipient_ids=[sender.pk],
+        mark_sender_read=False,
+    )

@@ -1,0 +1,130 @@
+"""Absences (out of office) API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from django.http import HttpRequest
+from django.utils import timezone
+from ninja import Field, Query, Router, Schema, Status
+
+from backsoon.api import ErrorOut
+from backsoon.pagination import keyset_page
+from backsoon.schemas import Page, PageParams
+
+from . import actions, queries
+from .models import Absence
+
+router = Router(tags=["absences"])
+
+Text = Field(None, max_length=2000)
+
+
+class AbsencePatch(Schema):
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+    message: str | None = Text
+    translations: dict[str, str] | None = None
+    audience: Literal["everyone", "connections", "nobody"] | None = None
+    others_message: str | None = Text
+    backup: str | None = Field(None, max_length=30)
+    repeat_after_days: int | None = Field(None, ge=1, le=30)
+    invitations: Literal["hold", "auto_accept_mutual"] | None = None
+
+
+class AbsenceIn(AbsencePatch):
+    starts_at: datetime
+    ends_at: datetime
+
+
+class AbsenceOut(Schema):
+    id: int
+    starts_at: datetime
+    ends_at: datetime
+    message: str
+    translations: dict[str, str]
+    audience: str
+    others_message: str
+    backup: str | None
+    repeat_after_days: int | None
+    invitations: str
+    state: Literal["scheduled", "active", "ended"]
+    created_at: datetime
+    ended_at: datetime | None
+    source: str
+
+
+def absence_payload(absence: Absence, now: datetime | None = None) -> dict[str, Any]:
+    now = now or timezone.now()
+    return {
+        "id": absence.pk,
+        "starts_at": absence.starts_at,
+        "ends_at": absence.ends_at,
+        "message": absence.message,
+        "translations": absence.translations or {},
+        "audience": absence.audience,
+        "others_message": absence.others_message,
+        "backup": absence.backup.username if absence.backup else None,
+        "repeat_after_days": absence.repeat_after_days,
+        "invitations": absence.invitations,
+        "state": absence.state(now),
+        "created_at": absence.created_at,
+        "ended_at": absence.ended_at,
+        "source": absence.source,
+    }
+
+
+def _input(payload: AbsencePatch) -> actions.AbsenceInput:
+    given = payload.model_dump(exclude_unset=True)
+    data = actions.AbsenceInput(**given)
+    data.given = frozenset(given)
+    return data
+
+
+@router.post("", response={201: AbsenceOut, 409: ErrorOut, 422: ErrorOut})
+def absence_create(request: HttpRequest, payload: AbsenceIn) -> Status[dict[str, Any]]:
+    member = request.auth  # type: ignore[attr-defined]
+    absence = actions.absence_create(member=member, data=_input(payload))
+    return Status(201, absence_payload(absence))
+
+
+@router.get("", response={200: Page[AbsenceOut], 422: ErrorOut})
+def absence_list(request: HttpRequest, params: Query[PageParams]) -> dict[str, Any]:
+    """The member's absences, latest start first (scheduled, active and past)."""
+    member = request.auth  # type: ignore[attr-defined]
+    rows, next_cursor = keyset_page(
+        queries.absences_of(member),
+        order=["-starts_at", "-id"],
+        cursor=params.cursor,
+        limit=params.limit,
+    )
+    now = timezone.now()
+    return {"items": [absence_payload(a, now) for a in rows], "next_cursor": next_cursor}
+
+
+@router.get("/{absence_id}", response={200: AbsenceOut, 404: ErrorOut})
+def absence_detail(request: HttpRequest, absence_id: int) -> dict[str, Any]:
+    member = request.auth  # type: ignore[attr-defined]
+    return absence_payload(queries.absence_for_member(member, absence_id))
+
+
+@router.patch(
+    "/{absence_id}", response={200: AbsenceOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+)
+def absence_update(request: HttpRequest, absence_id: int, payload: AbsencePatch) -> dict[str, Any]:
+    member = request.auth  # type: ignore[attr-defined]
+    absence = actions.absence_update(member=member, absence_id=absence_id, data=_input(payload))
+    return absence_payload(absence)
+
+
+@router.delete("/{absence_id}", response={204: None, 404: ErrorOut, 409: ErrorOut})
+def absence_delete(request: HttpRequest, absence_id: int) -> Status[None]:
+    actions.absence_delete(member=request.auth, absence_id=absence_id)  # type: ignore[attr-defined]
+    return Status(204, None)
+
+
+@router.post("/{absence_id}/end", response={200: AbsenceOut, 404: ErrorOut, 409: ErrorOut})
+def absence_end(request: HttpRequest, absence_id: int) -> dict[str, Any]:
+    member = request.auth  # type: ignore[attr-defined]
+    return absence_payload(actions.absence_end(member=member, absence_id=absence_id))

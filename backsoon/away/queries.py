@@ -1,0 +1,120 @@
+"""Reads about absences: who is away now, what a viewer may see of it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from backsoon.accounts.models import Member
+from backsoon.errors import NotFound
+
+from .models import Absence
+from .rules import AbsenceFacts, last_day_away, visible_text
+
+
+def active_filter(at: datetime) -> Q:
+    """Absences active at ``at`` (A1), as a filter: computed from stored times only."""
+    return Q(starts_at__lte=at, ends_at__gt=at) & (Q(ended_at__isnull=True) | Q(ended_at__gt=at))
+
+
+def active_absences(member_ids: Iterable[int], at: datetime | None = None) -> dict[int, Absence]:
+    """The active absence of each given member who is away at ``at`` (one query)."""
+    ids = list(set(member_ids))
+    if not ids:
+        return {}
+    at = at or timezone.now()
+    rows = Absence.objects.filter(active_filter(at), member_id__in=ids).select_related(
+        "backup", "member"
+    )
+    return {a.member_id: a for a in rows}
+
+
+def active_absence(member_id: int, at: datetime | None = None) -> Absence | None:
+    return active_absences([member_id], at).get(member_id)
+
+
+def facts(absence: Absence) -> AbsenceFacts:
+    return AbsenceFacts(
+        starts_at=absence.starts_at,
+        effective_end=absence.effective_end,
+        message=absence.message,
+        translations=absence.translations or {},
+        audience=absence.audience,
+        others_message=absence.others_message,
+        repeat_after_days=absence.repeat_after_days,
+    )
+
+
+def badge(absence: Absence, *, viewer_is_connection: bool, language: str) -> dict[str, Any]:
+    """The Away badge as one viewer may see it (P1, R8)."""
+    member = absence.member
+    show_backup = viewer_is_connection or absence.audience == Absence.Audience.EVERYONE
+    return {
+        "until": absence.effective_end,
+        "until_date": last_day_away(absence.effective_end, member.timezone),
+        "message": visible_text(
+            facts(absence), viewer_is_connection=viewer_is_connection, language=language
+        ),
+        "backup": absence.backup.username if absence.backup and show_backup else None,
+    }
+
+
+def badges_for(
+    *, viewer: Member | None, members: list[Member], at: datetime | None = None
+) -> dict[int, dict[str, Any]]:
+    """Away badges of ``members`` as ``viewer`` may see them, keyed by member id.
+
+    At most two queries for any number of members: the active absences, and the
+    viewer's connections among the away members.
+    """
+    from backsoon.network.queries import connected_ids
+
+    away = active_absences([m.pk for m in members], at)
+    if not away:
+        return {}
+    connected: set[int] = set()
+    if viewer is not None:
+        connected = connected_ids(viewer.pk, [mid for mid in away if mid != viewer.pk])
+        connected.add(viewer.pk)  # you see your own badge in full
+    language = viewer.language if viewer is not None else "en"
+    return {
+        member_id: badge(absence, viewer_is_connection=member_id in connected, language=language)
+        for member_id, absence in away.items()
+    }
+
+
+def absence_for_member(member: Member, absence_id: int) -> Absence:
+    """One of ``member``'s own absences.
+
+    Raises:
+        NotFound: no such absence, or it is someone else's.
+    """
+    absence = (
+        Absence.objects.select_related("backup", "member")
+        .filter(pk=absence_id, member=member)
+        .first()
+    )
+    if absence is None:
+        raise NotFound("No such absence.", code="absence_not_found")
+    return absence
+
+
+def absences_of(member: Member) -> QuerySet[Absence]:
+    return Absence.objects.filter(member=member).select_related("backup", "member")
+
+
+def overlapping(
+    member_id: int, starts_at: datetime, ends_at: datetime, *, exclude_id: int | None = None
+) -> Absence | None:
+    """Another absence of the member whose effective window meets ``[starts_at, ends_at)``."""
+    qs = Absence.objects.filter(member_id=member_id, starts_at__lt=ends_at).filter(
+        Q(ended_at__isnull=True, ends_at__gt=starts_at)
+        | Q(ended_at__isnull=False, ended_at__gt=starts_at, ends_at__gt=starts_at)
+    )
+    if exclude_id is not None:
+        qs = qs.exclude(pk=exclude_id)
+    return qs.order_by("starts_at").first()

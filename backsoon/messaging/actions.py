@@ -1,0 +1,345 @@
+"""Every write to conversations and messages. ``message_send`` is the hot path."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from django.db import IntegrityError, transaction
+from django.db.models import BigIntegerField, Case, F, PositiveIntegerField, Value, When
+from django.utils import timezone
+
+from backsoon.accounts.models import Member
+from backsoon.accounts.queries import member_by_username
+from backsoon.errors import Conflict, Forbidden, Invalid, NotFound, RateLimited
+from backsoon.live import publish_on_commit
+from backsoon.network import queries as network
+from backsoon.notifications.actions import notifications_add_many, notifications_mark_subject_read
+from backsoon.notifications.models import Notification
+
+from . import queries
+from .models import Conversation, Message, Participant
+
+log = logging.getLogger(__name__)
+
+BODY_MAX = 8000
+SUBJECT_MAX = 200
+GROUP_MAX_OTHERS = 50
+GROUP_MIN_OTHERS = 2
+STRANGER_CONVERSATIONS_PER_DAY = 50
+
+
+def _clean_body(body: str) -> str:
+    if not isinstance(body, str) or not body.strip():
+        raise Invalid("A message needs some text.", code="empty_message")
+    if len(body) > BODY_MAX:
+        raise Invalid(f"A message is at most {BODY_MAX} characters.", code="message_too_long")
+    return body
+
+
+def conversation_start(
+    *, creator: Member, usernames: Sequence[str], subject: str = ""
+) -> tuple[Conversation, bool]:
+    """Start a conversation, or find the existing 1:1 one.
+
+    Returns:
+        The conversation and whether it was created (False: the existing 1:1).
+
+    Raises:
+        Invalid: no one else, too many, or yourself only; subject too long.
+        NotFound: an unknown username.
+        Forbidden: a block between you and a participant.
+        RateLimited: more than 50 new conversations with non-connections a day.
+    """
+    subject = (subject or "").strip()
+    if len(subject) > SUBJECT_MAX:
+        raise Invalid(f"The subject is at most {SUBJECT_MAX} characters.", code="subject_too_long")
+    others: dict[int, Member] = {}
+    for username in usernames:
+        member = member_by_username(username)
+        if member.pk != creator.pk:
+            others[member.pk] = member
+    if not others:
+        raise Invalid("Name at least one other member.", code="no_participants")
+    if len(others) > GROUP_MAX_OTHERS:
+        raise Invalid(
+            f"A group has at most {GROUP_MAX_OTHERS} other members.", code="too_many_participants"
+        )
+    if network.blocked_ids_between(creator.pk, others):
+        raise Forbidden("You can not message one of these members.", code="blocked")
+    is_direct = len(others) == 1
+    key = queries.direct_key(creator.pk, next(iter(others))) if is_direct else None
+    if key is not None:
+        existing = Conversation.objects.filter(direct_key=key).first()
+        if existing is not None:
+            _rejoin(existing, creator)
+            return existing, False
+    strangers = set(others) - network.connected_ids(creator.pk, others)
+    now = timezone.now()
+    if strangers and not creator.is_bot:
+        _check_stranger_rate(creator, now)
+    try:
+        with transaction.atomic():
+            conversation = Conversation.objects.create(
+                kind=Conversation.Kind.DIRECT if is_direct else Conversation.Kind.GROUP,
+                subject="" if is_direct else subject,
+                direct_key=key,
+                created_by=creator,
+                created_at=now,
+                last_message_at=now,
+                with_stranger=bool(strangers),
+            )
+            Participant.objects.bulk_create(
+                [
+                    Participant(
+                        conversation=conversation, member_id=mid, joined_at=now, last_message_at=now
+                    )
+                    for mid in [creator.pk, *others]
+                ]
+            )
+    except IntegrityError:
+        # Both members started the same 1:1 conversation at once: use the winner's.
+        existing = Conversation.objects.get(direct_key=key)
+        return existing, False
+    return conversation, True
+
+
+def _check_stranger_rate(creator: Member, now: datetime) -> None:
+    since = now - timedelta(days=1)
+    recent = Conversation.objects.filter(
+        created_by=creator, with_stranger=True, created_at__gt=since
+    )
+    if recent.count() >= STRANGER_CONVERSATIONS_PER_DAY:
+        oldest = recent.order_by("created_at").values_list("created_at", flat=True)[
+            STRANGER_CONVERSATIONS_PER_DAY - 1
+        ]
+        raise RateLimited(
+            f"You can start at most {STRANGER_CONVERSATIONS_PER_DAY} conversations a day "
+            "with members you are not connected to.",
+            retry_after=int((oldest + timedelta(days=1) - now).total_seconds()) + 1,
+            code="conversation_rate_limited",
+        )
+
+
+def _rejoin(conversation: Conversation, member: Member) -> None:
+    Participant.objects.filter(conversation=conversation, member=member).update(left_at=None)
+
+
+def conversation_add_participants(
+    *, member: Member, conversation_id: int, usernames: Sequence[str]
+) -> Conversation:
+    """Add members to a group conversation you are in.
+
+    Raises:
+        NotFound, Invalid (1:1 conversation, or the group would exceed 51), Forbidden (block).
+    """
+    with transaction.atomic():
+        conversation = queries.conversation_for_member(member, conversation_id)
+        if conversation.kind != Conversation.Kind.GROUP:
+            raise Invalid("Start a group to add more members.", code="not_a_group")
+        new = {m.pk: m for m in (member_by_username(u) for u in usernames)}
+        if network.blocked_ids_between(member.pk, new):
+            raise Forbidden("You can not add one of these members.", code="blocked")
+        current = {p.member_id: p for p in Participant.objects.filter(conversation=conversation)}
+        active = {mid for mid, p in current.items() if p.left_at is None}
+        if len(active | set(new)) > GROUP_MAX_OTHERS + 1:
+            raise Invalid(
+                f"A group has at most {GROUP_MAX_OTHERS + 1} members.", code="too_many_participants"
+            )
+        now = timezone.now()
+        for mid in new:
+            if mid in current:
+                Participant.objects.filter(pk=current[mid].pk).update(left_at=None)
+            else:
+                Participant.objects.create(
+                    conversation=conversation,
+                    member_id=mid,
+                    joined_at=now,
+                    last_message_at=conversation.last_message_at,
+                    last_read_message_id=conversation.last_message_id or 0,
+                )
+    return conversation
+
+
+def conversation_leave(*, member: Member, conversation_id: int) -> None:
+    """Leave a group conversation; it disappears from your list (history stays for others)."""
+    with transaction.atomic():
+        conversation = queries.conversation_for_member(member, conversation_id)
+        if conversation.kind != Conversation.Kind.GROUP:
+            raise Invalid("You can only leave group conversations.", code="not_a_group")
+        Participant.objects.filter(conversation=conversation, member=member).update(
+            left_at=timezone.now(), unread_count=0
+        )
+
+
+def conversation_mark_read(*, member: Member, conversation_id: int) -> None:
+    """Mark everything in the conversation read for ``member`` (and its notification)."""
+    with transaction.atomic():
+        conversation = queries.conversation_for_member(member, conversation_id)
+        Participant.objects.filter(conversation=conversation, member=member).update(
+            unread_count=0, last_read_message_id=conversation.last_message_id or 0
+        )
+        notifications_mark_subject_read(
+            member_id=member.pk,
+            type=Notification.Type.MESSAGE,
+            subject_type="conversation",
+            subject_id=conversation.pk,
+        )
+    publish_on_commit([member.pk], {"type": "read", "conversation": conversation.pk})
+
+
+def message_send(
+    *,
+    sender: Member,
+    conversation_id: int,
+    body: str,
+    kind: str = Message.Kind.NORMAL,
+    client_key: str | None = None,
+) -> Message:
+    """Send a message, and in the same transaction any automatic reply it triggers.
+
+    One short transaction: the message, the conversation's last message, every
+    participant's unread count, grouped notifications, and (AWAY-SPEC R5) the
+    away recipient's automatic reply, which can never fail or delay the delivery.
+    Live updates go out on commit.
+
+    Args:
+        client_key: optional idempotency key; a retry with the same key returns
+            the message stored the first time.
+
+    Raises:
+        Invalid: empty or too long.
+        NotFound: not a participant.
+        Forbidden: a block between the two members of a 1:1 conversation.
+    """
+    from backsoon.away.actions import absence_remind_if_away, auto_reply_maybe
+    from backsoon.away.queries import active_absences
+
+    body = _clean_body(body)
+    if client_key is not None and not 1 <= len(client_key) <= 64:
+        raise Invalid("client_key has 1 to 64 characters.", code="bad_client_key")
+    with transaction.atomic():
+        if client_key is not None:
+            existing = Message.objects.filter(sender=sender, client_key=client_key).first()
+            if existing is not None:
+                return existing
+        conversation = queries.conversation_for_member(sender, conversation_id)
+        participants = queries.active_participants(conversation)
+        others = [p.member for p in participants if p.member_id != sender.pk]
+        is_direct = conversation.kind == Conversation.Kind.DIRECT
+        if is_direct and others and network.block_between(sender.pk, others[0].pk):
+            raise Forbidden("You can not message this member.", code="blocked")
+        now = timezone.now()
+        message = message_insert(
+            conversation=conversation,
+            sender=sender,
+            body=body,
+            kind=kind,
+            sent_at=now,
+            recipient_ids=[m.pk for m in others],
+            client_key=client_key,
+        )
+        away = active_absences([p.member_id for p in participants], now)
+        notifications_add_many(
+            recipient_ids=[m.pk for m in others],
+            away_ids=set(away),
+            type=Notification.Type.MESSAGE,
+            actor_id=sender.pk,
+            subject_type="conversation",
+            subject_id=conversation.pk,
+            group_key=f"conversation:{conversation.pk}",
+        )
+        if is_direct and len(others) == 1 and others[0].pk in away:
+            auto_reply_maybe(
+                message=message,
+                conversation=conversation,
+                sender=sender,
+                recipient=others[0],
+                absence=away[others[0].pk],
+            )
+        if sender.pk in away and kind == Message.Kind.NORMAL:
+            absence_remind_if_away(absence=away[sender.pk])
+    return message
+
+
+def message_insert(
+    *,
+    conversation: Conversation,
+    sender: Member,
+    body: str,
+    kind: str,
+    sent_at: datetime,
+    recipient_ids: Sequence[int],
+    client_key: str | None = None,
+    mark_sender_read: bool = True,
+) -> Message:
+    """Store a message and move the conversation's counters; call inside a transaction.
+
+    ``mark_sender_read=False`` leaves the sender's read position alone, so an
+    automatic reply never marks anything read for the away member (R5).
+    """
+    message = Message.objects.create(
+        conversation=conversation,
+        sender=sender,
+        body=body,
+        kind=kind,
+        sent_at=sent_at,
+        client_key=client_key,
+    )
+    Conversation.objects.filter(pk=conversation.pk).update(
+        last_message=message, last_message_at=sent_at
+    )
+    conversation.last_message = message
+    conversation.last_message_at = sent_at
+    updates = {
+        "last_message_at": Value(sent_at),
+        "unread_count": Case(
+            When(member_id__in=list(recipient_ids), then=F("unread_count") + 1),
+            default=F("unread_count"),
+            output_field=PositiveIntegerField(),
+        ),
+    }
+    if mark_sender_read:
+        updates["last_read_message_id"] = Case(
+            When(member_id=sender.pk, then=Value(message.pk)),
+            default=F("last_read_message_id"),
+            output_field=BigIntegerField(),
+        )
+    Participant.objects.filter(conversation=conversation, left_at__isnull=True).update(**updates)
+    publish_on_commit(
+        [*recipient_ids, sender.pk],
+        {"type": "message", "conversation": conversation.pk, "message": message.pk},
+    )
+    return message
+
+
+def bulk_announce(*, bot: Member, usernames: Sequence[str] | None, body: str) -> int:
+    """Send ``body`` from a bot to many members, each in their own 1:1 conversation with it.
+
+    Args:
+        usernames: the recipients; None means every active member who is not a bot.
+
+    Returns:
+        How many members got it.
+
+    Raises:
+        Forbidden: the sender is not a bot account.
+    """
+    if not bot.is_bot:
+        raise Forbidden("Only bot accounts send bulk announcements.", code="not_a_bot")
+    body = _clean_body(body)
+    recipients = Member.objects.filter(is_active=True, is_bot=False).exclude(pk=bot.pk)
+    if usernames is not None:
+        recipients = recipients.filter(username__in=[u.lower() for u in usernames])
+    sent = 0
+    for member in recipients.iterator():
+        try:
+            conversation, _ = conversation_start(creator=bot, usernames=[member.username])
+            message_send(
+                sender=bot, conversation_id=conversation.pk, body=body, kind=Message.Kind.BULK
+            )
+        except (Forbidden, NotFound, Conflict):
+            continue
+        sent += 1
+    return sent

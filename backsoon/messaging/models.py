@@ -1,0 +1,110 @@
+"""Conversations (1:1 and group), their participants and messages."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.timezone import now as utc_now
+
+
+class Conversation(models.Model):
+    class Kind(models.TextChoices):
+        DIRECT = "direct"
+        GROUP = "group"
+
+    kind = models.CharField(max_length=6, choices=Kind.choices)
+    subject = models.CharField(max_length=200, blank=True, default="")
+    # "<low id>:<high id>" for a 1:1 conversation: the unique constraint makes
+    # "one 1:1 conversation per pair" hold even when both create it at once.
+    direct_key = models.CharField(max_length=41, null=True, blank=True, unique=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=utc_now)
+    # Started with at least one member who was not a connection (rate limited).
+    with_stranger = models.BooleanField(default=False)
+    last_message_at = models.DateTimeField(default=utc_now)
+    last_message = models.ForeignKey(
+        "Message", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        indexes: ClassVar = [models.Index(fields=["created_by", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} #{self.pk}"
+
+
+class Participant(models.Model):
+    """A member in a conversation, with their read position and stored unread count."""
+
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="participants"
+    )
+    member = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="participations"
+    )
+    joined_at = models.DateTimeField(default=utc_now)
+    left_at = models.DateTimeField(null=True, blank=True)
+    last_read_message_id = models.BigIntegerField(default=0)
+    unread_count = models.PositiveIntegerField(default=0)
+    # Copied from the conversation on every message, so "my conversations, newest
+    # activity first" is one index range scan on this table.
+    last_message_at = models.DateTimeField(default=utc_now)
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["conversation", "member"], name="participant_unique"),
+        ]
+        indexes: ClassVar = [
+            models.Index(
+                fields=["member", "-last_message_at", "-conversation"],
+                condition=Q(left_at__isnull=True),
+                name="participant_inbox",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member_id} in {self.conversation_id}"
+
+
+class Message(models.Model):
+    class Kind(models.TextChoices):
+        NORMAL = "normal"
+        AUTO_REPLY = "auto_reply"
+        BULK = "bulk"
+
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="messages"
+    )
+    sender = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="messages_sent"
+    )
+    body = models.TextField()
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.NORMAL)
+    sent_at = models.DateTimeField(default=utc_now)
+    # Idempotency: a client may retry a send with the same key and gets the same message.
+    client_key = models.CharField(max_length=64, null=True, blank=True)
+
+    class Meta:
+        indexes: ClassVar = [
+            models.Index(fields=["conversation", "id"]),
+            models.Index(fields=["sender", "-sent_at"]),
+        ]
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=["sender", "client_key"],
+                condition=Q(client_key__isnull=False),
+                name="message_client_key_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"message #{self.pk} in {self.conversation_id}"
+
+    @property
+    def auto_reply(self) -> bool:
+        return self.kind == self.Kind.AUTO_REPLY

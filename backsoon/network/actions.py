@@ -1,0 +1,342 @@
+"""Every write to invitations, connections, follows and blocks."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from backsoon.accounts.models import Member
+from backsoon.accounts.queries import member_by_username
+from backsoon.errors import Conflict, Forbidden, Invalid, NotFound, RateLimited
+from backsoon.live import publish_on_commit
+from backsoon.notifications.actions import notification_add
+from backsoon.notifications.models import Notification
+
+from . import queries
+from .models import Block, Connection, Follow, Invitation
+
+NOTE_MAX = 300
+REINVITE_COOLDOWN = timedelta(days=21)
+INVITATIONS_PER_WEEK = 100
+AUTO_ACCEPT_MIN_MUTUAL = 3  # AWAY-SPEC I2
+
+
+def invitation_send(*, sender: Member, to_username: str, note: str = "") -> Invitation:
+    """Invite a member to connect.
+
+    If the recipient is away now, the invitation carries their away badge as the
+    sender may see it (AWAY-SPEC I1); with the absence's ``auto_accept_mutual``
+    policy, an inviter sharing at least 3 connections is accepted at once (I2).
+
+    Raises:
+        NotFound: no such member.
+        Invalid: inviting yourself, or the note is too long.
+        Forbidden: one of the two blocked the other.
+        Conflict: already connected, an invitation is pending either way, or the
+            21-day cool-down after an ignored or withdrawn invitation runs.
+        RateLimited: more than 100 invitations in 7 days.
+    """
+    from backsoon.away.queries import active_absence, badge
+
+    recipient = member_by_username(to_username)
+    note = (note or "").strip()
+    if recipient.pk == sender.pk:
+        raise Invalid("You can not invite yourself.", code="invite_self")
+    if len(note) > NOTE_MAX:
+        raise Invalid(f"The note is at most {NOTE_MAX} characters.", code="note_too_long")
+    if queries.block_between(sender.pk, recipient.pk):
+        raise Forbidden("You can not invite this member.", code="blocked")
+    if queries.are_connected(sender.pk, recipient.pk):
+        raise Conflict("You are already connected.", code="already_connected")
+    _check_pending(sender, recipient)
+    now = timezone.now()
+    _check_cooldown(sender, recipient, now)
+    week_ago = now - timedelta(days=7)
+    sent = Invitation.objects.filter(from_member=sender, created_at__gt=week_ago)
+    if sent.count() >= INVITATIONS_PER_WEEK:
+        oldest = sent.order_by("created_at").values_list("created_at", flat=True)[
+            INVITATIONS_PER_WEEK - 1
+        ]
+        retry = int((oldest + timedelta(days=7) - now).total_seconds()) + 1
+        raise RateLimited(
+            f"You can send at most {INVITATIONS_PER_WEEK} invitations a week.",
+            retry_after=retry,
+            code="invitation_rate_limited",
+        )
+
+    absence = active_absence(recipient.pk, now)
+    away_badge = None
+    if absence is not None:
+        shown = badge(absence, viewer_is_connection=False, language=sender.language)
+        away_badge = {
+            "until": shown["until"].isoformat(),
+            "until_date": shown["until_date"].isoformat(),
+            "message": shown["message"],
+            "backup": shown["backup"],
+        }
+    low, high = sorted((sender.pk, recipient.pk))
+    try:
+        with transaction.atomic():
+            invitation = Invitation.objects.create(
+                from_member=sender,
+                to_member=recipient,
+                pair_low=low,
+                pair_high=high,
+                note=note,
+                created_at=now,
+                away_badge=away_badge,
+            )
+            auto = (
+                absence is not None
+                and absence.invitations == absence.InvitationPolicy.AUTO_ACCEPT_MUTUAL
+                and queries.mutual_connection_count(sender.pk, recipient.pk)
+                >= AUTO_ACCEPT_MIN_MUTUAL
+            )
+            if auto:
+                _accept(invitation, now=now, auto=True, recipient_away=True)
+            else:
+                notification_add(
+                    recipient_id=recipient.pk,
+                    type=Notification.Type.INVITATION_RECEIVED,
+                    actor_id=sender.pk,
+                    subject_type="invitation",
+                    subject_id=invitation.pk,
+                    recipient_away=absence is not None,
+                )
+                if absence is None:
+                    publish_on_commit([recipient.pk], {"type": "invitation", "id": invitation.pk})
+    except IntegrityError:
+        # A concurrent invitation between the same two members won.
+        raise Conflict(
+            "An invitation between you two is already pending.", code="invitation_pending"
+        ) from None
+    invitation.from_member = sender
+    invitation.to_member = recipient
+    return invitation
+
+
+def _check_pending(sender: Member, recipient: Member) -> None:
+    pending = queries.pending_between(sender.pk, recipient.pk)
+    if pending is None:
+        return
+    if pending.from_member_id == sender.pk:
+        raise Conflict("Your invitation is already pending.", code="invitation_pending")
+    raise Conflict(
+        {
+            "message": f"{recipient.display_name} already invited you: accept that invitation.",
+            "invitation_id": pending.pk,
+        },
+        code="invitation_pending_reverse",
+    )
+
+
+def _check_cooldown(sender: Member, recipient: Member, now) -> None:
+    last = (
+        Invitation.objects.filter(
+            from_member=sender,
+            to_member=recipient,
+            status__in=[Invitation.Status.IGNORED, Invitation.Status.WITHDRAWN],
+            responded_at__gt=now - REINVITE_COOLDOWN,
+        )
+        .order_by("-responded_at")
+        .values_list("responded_at", flat=True)
+        .first()
+    )
+    if last is not None:
+        again = (last + REINVITE_COOLDOWN).date().isoformat()
+        raise Conflict(
+            f"You can invite this member again from {again}.", code="invitation_cooldown"
+        )
+
+
+def _respondable(member: Member, invitation_id: int, *, as_recipient: bool) -> Invitation:
+    invitation = queries.invitation_for_member(member, invitation_id)
+    owner = invitation.to_member_id if as_recipient else invitation.from_member_id
+    if owner != member.pk:
+        who = "recipient" if as_recipient else "sender"
+        raise Forbidden(f"Only the {who} can do that.", code="not_allowed")
+    if invitation.status != Invitation.Status.PENDING:
+        raise Conflict(f"This invitation is already {invitation.status}.", code="not_pending")
+    return invitation
+
+
+def invitation_accept(*, member: Member, invitation_id: int) -> Invitation:
+    """Accept an invitation you received: connects both members, who follow each other.
+
+    Raises:
+        NotFound, Forbidden (not the recipient), Conflict (not pending).
+    """
+    with transaction.atomic():
+        invitation = _respondable(member, invitation_id, as_recipient=True)
+        _accept(invitation, now=timezone.now(), auto=False, recipient_away=False)
+    return invitation
+
+
+def _accept(invitation: Invitation, *, now, auto: bool, recipient_away: bool) -> None:
+    claimed = Invitation.objects.filter(pk=invitation.pk, status=Invitation.Status.PENDING).update(
+        status=Invitation.Status.ACCEPTED, responded_at=now, auto_accepted=auto
+    )
+    if not claimed:
+        raise Conflict("This invitation was answered already.", code="not_pending")
+    invitation.status = Invitation.Status.ACCEPTED
+    invitation.responded_at = now
+    invitation.auto_accepted = auto
+    connection_create(a_id=invitation.from_member_id, b_id=invitation.to_member_id, at=now)
+    notification_add(
+        recipient_id=invitation.from_member_id,
+        type=Notification.Type.INVITATION_ACCEPTED,
+        actor_id=invitation.to_member_id,
+        subject_type="invitation",
+        subject_id=invitation.pk,
+    )
+
+
+def invitation_ignore(*, member: Member, invitation_id: int) -> Invitation:
+    """Ignore an invitation you received (the sender is not told)."""
+    return _close(member, invitation_id, Invitation.Status.IGNORED, as_recipient=True)
+
+
+def invitation_withdraw(*, member: Member, invitation_id: int) -> Invitation:
+    """Withdraw an invitation you sent."""
+    return _close(member, invitation_id, Invitation.Status.WITHDRAWN, as_recipient=False)
+
+
+def _close(member: Member, invitation_id: int, status: str, *, as_recipient: bool) -> Invitation:
+    with transaction.atomic():
+        invitation = _respondable(member, invitation_id, as_recipient=as_recipient)
+        now = timezone.now()
+        claimed = Invitation.objects.filter(
+            pk=invitation.pk, status=Invitation.Status.PENDING
+        ).update(status=status, responded_at=now)
+        if not claimed:
+            raise Conflict("This invitation was answered already.", code="not_pending")
+        invitation.status = status
+        invitation.responded_at = now
+    return invitation
+
+
+def invitations_bulk_respond(
+    *, member: Member, invitation_ids: list[int], accept: bool
+) -> list[Invitation]:
+    """Accept or ignore many received pending invitations; others in the list are skipped."""
+    done = []
+    for invitation_id in invitation_ids:
+        try:
+            if accept:
+                done.append(invitation_accept(member=member, invitation_id=invitation_id))
+            else:
+                done.append(invitation_ignore(member=member, invitation_id=invitation_id))
+        except (NotFound, Forbidden, Conflict):
+            continue
+    return done
+
+
+def connection_create(*, a_id: int, b_id: int, at=None) -> None:
+    """Connect two members (both rows), and make each follow the other. Idempotent."""
+    at = at or timezone.now()
+    with transaction.atomic():
+        for member_id, other_id in ((a_id, b_id), (b_id, a_id)):
+            _, created = Connection.objects.get_or_create(
+                member_id=member_id, other_id=other_id, defaults={"created_at": at}
+            )
+            if created:
+                Member.objects.filter(pk=member_id).update(
+                    connections_count=F("connections_count") + 1
+                )
+            _follow(member_id, other_id)
+
+
+def connection_remove(*, member: Member, username: str) -> None:
+    """Remove a connection (both directions). Message history is kept; follows stay.
+
+    Raises:
+        NotFound: no such member, or not connected.
+    """
+    other = member_by_username(username)
+    with transaction.atomic():
+        deleted, _ = Connection.objects.filter(
+            Q(member=member, other=other) | Q(member=other, other=member)
+        ).delete()
+        if not deleted:
+            raise NotFound("You are not connected to this member.", code="not_connected")
+        Member.objects.filter(pk__in=[member.pk, other.pk], connections_count__gt=0).update(
+            connections_count=F("connections_count") - 1
+        )
+
+
+def _follow(follower_id: int, followee_id: int) -> bool:
+    try:
+        with transaction.atomic():
+            Follow.objects.create(follower_id=follower_id, followee_id=followee_id)
+    except IntegrityError:
+        return False
+    Member.objects.filter(pk=followee_id).update(followers_count=F("followers_count") + 1)
+    return True
+
+
+def _unfollow(follower_id: int, followee_id: int) -> bool:
+    deleted, _ = Follow.objects.filter(follower_id=follower_id, followee_id=followee_id).delete()
+    if deleted:
+        Member.objects.filter(pk=followee_id, followers_count__gt=0).update(
+            followers_count=F("followers_count") - 1
+        )
+    return bool(deleted)
+
+
+def follow_create(*, member: Member, username: str) -> Member:
+    """Follow a member without connecting. Following twice is harmless.
+
+    Raises:
+        NotFound, Invalid (yourself), Forbidden (blocked).
+    """
+    other = member_by_username(username)
+    if other.pk == member.pk:
+        raise Invalid("You can not follow yourself.", code="follow_self")
+    if queries.block_between(member.pk, other.pk):
+        raise Forbidden("You can not follow this member.", code="blocked")
+    with transaction.atomic():
+        _follow(member.pk, other.pk)
+    other.refresh_from_db(fields=["followers_count", "connections_count"])
+    return other
+
+
+def follow_remove(*, member: Member, username: str) -> Member:
+    other = member_by_username(username)
+    with transaction.atomic():
+        _unfollow(member.pk, other.pk)
+    other.refresh_from_db(fields=["followers_count", "connections_count"])
+    return other
+
+
+def block_create(*, member: Member, username: str) -> None:
+    """Block a member: removes the connection, follows both ways and pending invitations.
+
+    The blocked member can no longer message or invite the blocker (403), and the
+    blocker disappears from their search.
+    """
+    other = member_by_username(username)
+    if other.pk == member.pk:
+        raise Invalid("You can not block yourself.", code="block_self")
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                Block.objects.create(blocker=member, blocked=other)
+        except IntegrityError:
+            return
+        if Connection.objects.filter(member=member, other=other).exists():
+            connection_remove(member=member, username=other.username)
+        _unfollow(member.pk, other.pk)
+        _unfollow(other.pk, member.pk)
+        Invitation.objects.filter(
+            pair_low=min(member.pk, other.pk),
+            pair_high=max(member.pk, other.pk),
+            status=Invitation.Status.PENDING,
+        ).update(status=Invitation.Status.WITHDRAWN, responded_at=timezone.now())
+
+
+def block_remove(*, member: Member, username: str) -> None:
+    other = member_by_username(username)
+    Block.objects.filter(blocker=member, blocked=other).delete()

@@ -1,0 +1,222 @@
+"""Invitations, connections, follows and blocks API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from django.http import HttpRequest
+from ninja import Field, Query, Router, Schema, Status
+
+from backsoon.accounts.presenters import member_cards
+from backsoon.api import ErrorOut
+from backsoon.pagination import keyset_page
+from backsoon.schemas import AwayBadge, MemberOut, Page, PageParams
+
+from . import actions, queries
+from .models import Invitation
+
+router = Router(tags=["network"])
+
+
+class InvitationIn(Schema):
+    to: str = Field(..., max_length=30)
+    note: str = Field("", max_length=300)
+
+
+class InvitationOut(Schema):
+    id: int
+    from_: str = Field(..., alias="from")
+    to: str
+    note: str
+    status: str
+    created_at: datetime
+    responded_at: datetime | None
+    away: AwayBadge | None
+    auto_accepted: bool
+    from_member: MemberOut
+    to_member: MemberOut
+    mutual_connections: int
+
+
+class InvitationQuery(PageParams):
+    box: Literal["received", "sent"] = "received"
+    status: Literal["pending", "accepted", "ignored", "withdrawn"] | None = None
+
+
+class BulkIn(Schema):
+    ids: list[int] = Field(..., max_length=500)
+    action: Literal["accept", "ignore"]
+
+
+class ConnectionsQuery(PageParams):
+    q: str = Field("", max_length=100)
+
+
+class MutualOut(Schema):
+    count: int
+    items: list[MemberOut]
+
+
+def invitation_payloads(viewer, invitations: list[Invitation]) -> list[dict[str, Any]]:
+    """Invitation payloads with member cards and mutual counts in a fixed number of queries."""
+    members = {}
+    for inv in invitations:
+        members[inv.from_member_id] = inv.from_member
+        members[inv.to_member_id] = inv.to_member
+    cards = dict(zip(members, member_cards(viewer, members.values()), strict=True))
+    others = [
+        inv.from_member_id if inv.to_member_id == viewer.pk else inv.to_member_id
+        for inv in invitations
+    ]
+    mutual = queries.mutual_counts(viewer.pk, others)
+    return [
+        {
+            "id": inv.pk,
+            "from": inv.from_member.username,
+            "to": inv.to_member.username,
+            "note": inv.note,
+            "status": inv.status,
+            "created_at": inv.created_at,
+            "responded_at": inv.responded_at,
+            "away": inv.away_badge,
+            "auto_accepted": inv.auto_accepted,
+            "from_member": cards[inv.from_member_id],
+            "to_member": cards[inv.to_member_id],
+            "mutual_connections": mutual.get(other, 0),
+        }
+        for inv, other in zip(invitations, others, strict=True)
+    ]
+
+
+RESPONSES_404 = {200: InvitationOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
+
+
+@router.post(
+    "/invitations",
+    response={
+        201: InvitationOut,
+        403: ErrorOut,
+        404: ErrorOut,
+        409: ErrorOut,
+        422: ErrorOut,
+        429: ErrorOut,
+    },
+    by_alias=True,
+)
+def invitation_create(request: HttpRequest, payload: InvitationIn) -> Status[dict[str, Any]]:
+    member = request.auth  # type: ignore[attr-defined]
+    invitation = actions.invitation_send(sender=member, to_username=payload.to, note=payload.note)
+    return Status(201, invitation_payloads(member, [invitation])[0])
+
+
+@router.get("/invitations", response={200: Page[InvitationOut], 422: ErrorOut}, by_alias=True)
+def invitation_list(request: HttpRequest, params: Query[InvitationQuery]) -> dict[str, Any]:
+    member = request.auth  # type: ignore[attr-defined]
+    rows, next_cursor = keyset_page(
+        queries.invitations_for(member, box=params.box, status=params.status),
+        order=["-created_at", "-id"],
+        cursor=params.cursor,
+        limit=params.limit,
+    )
+    return {"items": invitation_payloads(member, rows), "next_cursor": next_cursor}
+
+
+@router.post("/invitations/bulk", response={200: Page[InvitationOut], 422: ErrorOut}, by_alias=True)
+def invitation_bulk(request: HttpRequest, payload: BulkIn) -> dict[str, Any]:
+    """Accept or ignore many received invitations at once (pending ones only; others skipped)."""
+    member = request.auth  # type: ignore[attr-defined]
+    done = actions.invitations_bulk_respond(
+        member=member, invitation_ids=payload.ids, accept=payload.action == "accept"
+    )
+    return {"items": invitation_payloads(member, done), "next_cursor": None}
+
+
+@router.post("/invitations/{invitation_id}/accept", response=RESPONSES_404, by_alias=True)
+def invitation_accept(request: HttpRequest, invitation_id: int) -> dict[str, Any]:
+    member = request.auth  # type: ignore[attr-defined]
+    invitation = actions.invitation_accept(member=member, invitation_id=invitation_id)
+    return invitation_payloads(member, [invitation])[0]
+
+
+@router.post("/invitations/{invitation_id}/ignore", response=RESPONSES_404, by_alias=True)
+def invitation_ignore(request: HttpRequest, invitation_id: int) -> dict[str, Any]:
+    member = request.auth  # type: ignore[attr-defined]
+    invitation = actions.invitation_ignore(member=member, invitation_id=invitation_id)
+    return invitation_payloads(member, [invitation])[0]
+
+
+@router.post("/invitations/{invitation_id}/withdraw", response=RESPONSES_404, by_alias=True)
+def invitation_withdraw(request: HttpRequest, invitation_id: int) -> dict[str, Any]:
+    member = request.auth  # type: ignore[attr-defined]
+    invitation = actions.invitation_withdraw(member=member, invitation_id=invitation_id)
+    return invitation_payloads(member, [invitation])[0]
+
+
+@router.get(
+    "/invitations/{invitation_id}", response={200: InvitationOut, 404: ErrorOut}, by_alias=True
+)
+def invitation_detail(request: HttpRequest, invitation_id: int) -> dict[str, Any]:
+    member = request.auth  # type: ignore[attr-defined]
+    return invitation_payloads(member, [queries.invitation_for_member(member, invitation_id)])[0]
+
+
+@router.get("/connections", response={200: Page[MemberOut], 422: ErrorOut})
+def connection_list(request: HttpRequest, params: Query[ConnectionsQuery]) -> dict[str, Any]:
+    member = request.auth  # type: ignore[attr-defined]
+    rows, next_cursor = keyset_page(
+        queries.connections_of(member, q=params.q),
+        order=["username"],
+        cursor=params.cursor,
+        limit=params.limit,
+    )
+    return {"items": member_cards(member, rows), "next_cursor": next_cursor}
+
+
+@router.delete("/connections/{username}", response={204: None, 404: ErrorOut})
+def connection_delete(request: HttpRequest, username: str) -> Status[None]:
+    actions.connection_remove(member=request.auth, username=username)  # type: ignore[attr-defined]
+    return Status(204, None)
+
+
+@router.get("/members/{username}/mutual", response={200: MutualOut, 404: ErrorOut})
+def mutual_list(request: HttpRequest, username: str) -> dict[str, Any]:
+    """Connections you share with a member (count, and the first 100)."""
+    from backsoon.accounts.queries import member_by_username
+
+    member = request.auth  # type: ignore[attr-defined]
+    other = member_by_username(username)
+    rows = list(queries.mutual_connections(member.pk, other.pk).order_by("username")[:100])
+    return {
+        "count": queries.mutual_connection_count(member.pk, other.pk),
+        "items": member_cards(member, rows),
+    }
+
+
+@router.post(
+    "/members/{username}/follow",
+    response={200: MemberOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut},
+)
+def follow(request: HttpRequest, username: str) -> dict[str, Any]:
+    member = request.auth  # type: ignore[attr-defined]
+    other = actions.follow_create(member=member, username=username)
+    return member_cards(member, [other])[0]
+
+
+@router.delete("/members/{username}/follow", response={200: MemberOut, 404: ErrorOut})
+def unfollow(request: HttpRequest, username: str) -> dict[str, Any]:
+    member = request.auth  # type: ignore[attr-defined]
+    other = actions.follow_remove(member=member, username=username)
+    return member_cards(member, [other])[0]
+
+
+@router.post("/members/{username}/block", response={204: None, 404: ErrorOut, 422: ErrorOut})
+def block(request: HttpRequest, username: str) -> Status[None]:
+    actions.block_create(member=request.auth, username=username)  # type: ignore[attr-defined]
+    return Status(204, None)
+
+
+@router.delete("/members/{username}/block", response={204: None, 404: ErrorOut})
+def unblock(request: HttpRequest, username: str) -> Status[None]:
+    actions.block_remove(member=request.auth, username=username)  # type: ignore[attr-defined]
+    return Status(204, None)
