@@ -21,7 +21,11 @@ run: $(STAMP)
 	$(BIN)/backsoon manage migrate --noinput -v0
 	$(BIN)/backsoon demo
 	@echo "Open http://$(HOST):$(PORT)/ and log in as 'trainer' with password 'backsoon-demo'."
-	$(BIN)/backsoon serve --no-migrate --host $(HOST) --port $(PORT)
+	@# The worker (welcome back, reminders, calendar feeds) runs beside the server
+	@# and stops with it.
+	@trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	  $(BIN)/backsoon worker --no-migrate & worker=$$!; \
+	  $(BIN)/backsoon serve --no-migrate --host $(HOST) --port $(PORT)
 
 test: $(STAMP)
 	$(BIN)/pytest

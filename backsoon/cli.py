@@ -43,6 +43,27 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _worker(args: argparse.Namespace) -> int:
+    _setup()
+    import threading
+
+    from django.core.management import call_command
+
+    from backsoon.tasks import run_scheduler
+
+    if not args.no_migrate:
+        call_command("migrate", interactive=False, verbosity=0)
+    stop = threading.Event()
+    scheduler = threading.Thread(target=run_scheduler, args=(stop,), daemon=True, name="scheduler")
+    scheduler.start()
+    print("Backsoon worker: running background jobs (Ctrl+C stops).", flush=True)
+    try:
+        call_command("db_worker", interval=args.interval)
+    finally:
+        stop.set()
+    return 0
+
+
 def _demo(args: argparse.Namespace) -> int:
     _setup()
     from backsoon.demo import demo_load
@@ -101,6 +122,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--log-level", default="info")
     serve.add_argument("--access-log", action="store_true")
     serve.set_defaults(func=_serve)
+
+    worker = sub.add_parser("worker", help="run background jobs and the periodic schedule")
+    worker.add_argument("--interval", type=float, default=1.0, help="seconds between polls")
+    worker.add_argument("--no-migrate", action="store_true")
+    worker.set_defaults(func=_worker)
 
     demo = sub.add_parser("demo", help="load the demo network (idempotent)")
     demo.add_argument("--seed", type=int, default=2026)

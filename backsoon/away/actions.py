@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -355,3 +355,94 @@ def _auto_reply(message, conversation, sender: Member, recipient: Member, absenc
         recipient_ids=[sender.pk],
         mark_sender_read=False,
     )
+
+
+def digest_invitations_respond(
+    *,
+    member: Member,
+    absence_id: int,
+    accept: bool,
+    ids: list[int] | None = None,
+    min_mutual: int | None = None,
+) -> list[int]:
+    """Accept or ignore, in bulk, pending invitations listed in an absence's digest (I3).
+
+    Args:
+        ids: only these invitations (others in the list that are not in the digest
+            are skipped).
+        min_mutual: only invitations from members sharing at least this many
+            connections ("accept all from people with 3+ mutual connections").
+
+    Returns:
+        The ids of the invitations answered.
+
+    Raises:
+        NotFound: not the member's absence.
+        Invalid: neither ``ids`` nor ``min_mutual`` given.
+    """
+    from backsoon.network.actions import invitations_bulk_respond
+
+    from .digest import digest_for
+
+    if ids is None and min_mutual is None:
+        raise Invalid(
+            "Choose invitations, or a minimum of mutual connections.", code="no_selection"
+        )
+    absence = queries.absence_for_member(member, absence_id)
+    pending = digest_for(member, absence).invitations
+    chosen = [
+        entry["id"]
+        for entry in pending
+        if (ids is None or entry["id"] in ids)
+        and (min_mutual is None or entry["mutual_connections"] >= min_mutual)
+    ]
+    done = invitations_bulk_respond(member=member, invitation_ids=chosen, accept=accept)
+    return [inv.pk for inv in done]
+
+
+WELCOME_BACK_WITHIN = timedelta(days=7)
+REMIND_BEFORE_END = timedelta(days=1)
+
+
+def absences_notify_due(*, now: datetime) -> dict[str, int]:
+    """The worker's periodic pass over absences (D2, D3); safe to run twice or concurrently.
+
+    - "Welcome back" for every absence that ended on time in the last 7 days and has
+      not had one (early ends get theirs from absence_end at once).
+    - "Ends tomorrow" reminder for every active absence within a day of its end.
+
+    Each notification is claimed by a conditional UPDATE of ``welcomed_at`` /
+    ``reminded_at``, so two workers never send the same one twice.
+    """
+    ended = Absence.objects.filter(
+        welcomed_at__isnull=True,
+        ended_at__isnull=True,
+        ends_at__lte=now,
+        ends_at__gt=now - WELCOME_BACK_WITHIN,
+    )
+    welcomed = 0
+    for absence in ended.only("pk", "member_id"):
+        with transaction.atomic():
+            before = Absence.objects.filter(pk=absence.pk, welcomed_at__isnull=True).exists()
+            absence_welcome_back(absence=absence)
+            welcomed += int(before)
+    ending = Absence.objects.filter(queries.active_filter(now)).filter(
+        reminded_at__isnull=True, ends_at__lte=now + REMIND_BEFORE_END
+    )
+    reminded = 0
+    for absence in ending.only("pk", "member_id"):
+        with transaction.atomic():
+            claimed = Absence.objects.filter(pk=absence.pk, reminded_at__isnull=True).update(
+                reminded_at=now
+            )
+            if claimed:
+                notification_add(
+                    recipient_id=absence.member_id,
+                    type=Notification.Type.ABSENCE_REMINDER,
+                    actor_id=None,
+                    subject_type="absence",
+                    subject_id=absence.pk,
+                    group_key=f"absence-ends:{absence.pk}",
+                )
+                reminded += 1
+    return {"welcomed": welcomed, "reminded": reminded}

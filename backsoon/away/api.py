@@ -14,6 +14,7 @@ from backsoon.pagination import keyset_page
 from backsoon.schemas import Page, PageParams
 
 from . import actions, queries
+from .digest import digest_for, digest_payload
 from .models import Absence
 
 router = Router(tags=["absences"])
@@ -128,3 +129,40 @@ def absence_delete(request: HttpRequest, absence_id: int) -> Status[None]:
 def absence_end(request: HttpRequest, absence_id: int) -> dict[str, Any]:
     member = request.auth  # type: ignore[attr-defined]
     return absence_payload(actions.absence_end(member=member, absence_id=absence_id))
+
+
+class DigestInvitationsIn(Schema):
+    action: Literal["accept", "ignore"]
+    ids: list[int] | None = Field(None, max_length=1000)
+    min_mutual: int | None = Field(None, ge=0, le=10000)
+
+
+class AnsweredOut(Schema):
+    answered: list[int]
+
+
+@router.get("/{absence_id}/digest", response={200: dict[str, Any], 404: ErrorOut})
+def absence_digest(request: HttpRequest, absence_id: int) -> dict[str, Any]:
+    """What arrived while away, most important first (AWAY-SPEC D1): messages from
+    connections, other messages, invitations, mentions, comments, reactions."""
+    member = request.auth  # type: ignore[attr-defined]
+    absence = queries.absence_for_member(member, absence_id)
+    return digest_payload(digest_for(member, absence))
+
+
+@router.post(
+    "/{absence_id}/digest/invitations", response={200: AnsweredOut, 404: ErrorOut, 422: ErrorOut}
+)
+def absence_digest_invitations(
+    request: HttpRequest, absence_id: int, payload: DigestInvitationsIn
+) -> dict[str, Any]:
+    """Accept or ignore in bulk the pending invitations of a digest (AWAY-SPEC I3)."""
+    member = request.auth  # type: ignore[attr-defined]
+    answered = actions.digest_invitations_respond(
+        member=member,
+        absence_id=absence_id,
+        accept=payload.action == "accept",
+        ids=payload.ids,
+        min_mutual=payload.min_mutual,
+    )
+    return {"answered": answered}

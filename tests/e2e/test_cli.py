@@ -66,3 +66,42 @@ def test_createadmin_and_manage_passthrough(tmp_path):
     check = run(["manage", "check"], env)
     assert check.returncode == 0
     assert "no issues" in check.stdout
+
+
+def test_worker_runs_periodic_jobs(tmp_path):
+    """`backsoon worker` schedules absences_tick and runs it: a due welcome back appears."""
+    import time
+
+    env = backsoon_env(tmp_path)
+    assert run(["manage", "migrate", "-v0"], env).returncode == 0
+    setup = (
+        "from datetime import timedelta\n"
+        "from django.utils import timezone\n"
+        "from backsoon.accounts.actions import member_create\n"
+        "from backsoon.away.models import Absence\n"
+        "m = member_create(username='walker', email='w@example.com', "
+        "password='a-long-pass-phrase', display_name='W')\n"
+        "now = timezone.now()\n"
+        "Absence.objects.create(member=m, starts_at=now - timedelta(hours=3), "
+        "ends_at=now - timedelta(hours=1), message='x')\n"
+    )
+    assert run(["manage", "shell", "-c", setup], env).returncode == 0
+    log = (tmp_path / "worker.log").open("w")
+    proc = subprocess.Popen(  # noqa: S603
+        [*BACKSOON, "worker", "--interval", "0.2"], env=env, stdout=log, stderr=subprocess.STDOUT
+    )
+    try:
+        conn = sqlite3.connect(tmp_path / "backsoon.sqlite3", timeout=10)
+        deadline = time.monotonic() + 30
+        count = 0
+        while time.monotonic() < deadline and not count:
+            time.sleep(0.5)
+            count = conn.execute(
+                "SELECT count(*) FROM notifications_notification WHERE type='welcome_back'"
+            ).fetchone()[0]
+        conn.close()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=15)
+        log.close()
+    assert count == 1, (tmp_path / "worker.log").read_text()

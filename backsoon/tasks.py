@@ -1,0 +1,80 @@
+"""Background jobs (django-tasks, database backend) and the periodic schedule.
+
+``backsoon worker`` runs the database worker and, beside it, a scheduler that
+enqueues each periodic job once per period, whatever the number of workers.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import IntegrityError, close_old_connections, transaction
+from django.utils import timezone
+from django_tasks import task
+
+log = logging.getLogger(__name__)
+
+
+@task()
+def absences_tick() -> dict[str, int]:
+    """Welcome-back notifications and end-of-absence reminders that are due (D2, D3)."""
+    from backsoon.away.actions import absences_notify_due
+
+    return absences_notify_due(now=timezone.now())
+
+
+@task()
+def calendar_feeds_tick() -> int:
+    """Fetch the members' ICS feeds that were last fetched 15 minutes ago or more."""
+    try:
+        from backsoon.away.calendar import calendar_feeds_sync_due
+    except ImportError:
+        return 0
+    return int(calendar_feeds_sync_due(now=timezone.now()))
+
+
+# (job, period): each job is enqueued once per period.
+PERIODIC: list[tuple[Any, timedelta]] = [
+    (absences_tick, timedelta(minutes=1)),
+    (calendar_feeds_tick, timedelta(minutes=1)),
+]
+
+
+def schedule_due(*, now: datetime | None = None) -> list[str]:
+    """Enqueue every periodic job whose current slot nobody has claimed yet.
+
+    Returns:
+        The names of the jobs this call enqueued.
+    """
+    from backsoon.web.models import PeriodicSlot
+
+    now = now or timezone.now()
+    enqueued = []
+    for job, period in PERIODIC:
+        name = job.module_path
+        slot = int(now.timestamp() // period.total_seconds())
+        try:
+            with transaction.atomic():
+                PeriodicSlot.objects.create(name=name, slot=slot)
+                job.enqueue()
+        except IntegrityError:
+            continue  # another worker has it
+        enqueued.append(name)
+    # Keep the table small: slots older than a day are of no use.
+    PeriodicSlot.objects.filter(created_at__lt=now - timedelta(days=1)).delete()
+    return enqueued
+
+
+def run_scheduler(stop: threading.Event, *, every: float = 15.0) -> None:
+    """Loop of the scheduler thread: check the schedule every ``every`` seconds until stopped."""
+    while not stop.is_set():
+        try:
+            schedule_due()
+        except Exception:  # keep scheduling through a database hiccup
+            log.exception("scheduling periodic jobs failed")
+        finally:
+            close_old_connections()
+        stop.wait(every)
