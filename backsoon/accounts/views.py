@@ -146,10 +146,17 @@ def profile(request: HttpRequest, username: str) -> HttpResponse:
         return render(request, "web/not_found.html", status=404)
     viewer = current_member(request)
     card = member_card(viewer, member)
+    from backsoon.network.views import profile_actions_context
+
     return render(
         request,
         "accounts/profile.html",
-        {"member": member, "card": card, "is_me": member.pk == viewer.pk},
+        {
+            "member": member,
+            "card": card,
+            "is_me": member.pk == viewer.pk,
+            **profile_actions_context(viewer, member),
+        },
     )
 
 

@@ -1,4 +1,16 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "messaging"
-urlpatterns: list = []
+urlpatterns = [
+    path("messaging/", views.index, name="index"),
+    path("messaging/new/", views.new, name="new"),
+    path("messaging/list/", views.list_fragment, name="list"),
+    path("messaging/<int:conversation_id>/", views.conversation, name="conversation"),
+    path("messaging/<int:conversation_id>/send/", views.send, name="send"),
+    path("messaging/<int:conversation_id>/messages/", views.messages_fragment, name="messages"),
+    path("messaging/<int:conversation_id>/read/", views.mark_read, name="read"),
+    path("messaging/<int:conversation_id>/add/", views.add_members, name="add"),
+    path("messaging/<int:conversation_id>/leave/", views.leave, name="leave"),
+]

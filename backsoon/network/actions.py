@@ -12,7 +12,7 @@ from backsoon.accounts.models import Member
 from backsoon.accounts.queries import member_by_username
 from backsoon.errors import Conflict, Forbidden, Invalid, NotFound, RateLimited
 from backsoon.live import publish_on_commit
-from backsoon.notifications.actions import notification_add
+from backsoon.notifications.actions import notification_add, notifications_mark_subject_read
 from backsoon.notifications.models import Notification
 
 from . import queries
@@ -172,7 +172,18 @@ def invitation_accept(*, member: Member, invitation_id: int) -> Invitation:
     with transaction.atomic():
         invitation = _respondable(member, invitation_id, as_recipient=True)
         _accept(invitation, now=timezone.now(), auto=False, recipient_away=False)
+        _invitation_notification_read(invitation)
     return invitation
+
+
+def _invitation_notification_read(invitation: Invitation) -> None:
+    """Answering an invitation reads its "invited you" notification."""
+    notifications_mark_subject_read(
+        member_id=invitation.to_member_id,
+        type=Notification.Type.INVITATION_RECEIVED,
+        subject_type="invitation",
+        subject_id=invitation.pk,
+    )
 
 
 def _accept(invitation: Invitation, *, now, auto: bool, recipient_away: bool) -> None:
@@ -215,6 +226,8 @@ def _close(member: Member, invitation_id: int, status: str, *, as_recipient: boo
             raise Conflict("This invitation was answered already.", code="not_pending")
         invitation.status = status
         invitation.responded_at = now
+        if as_recipient:
+            _invitation_notification_read(invitation)
     return invitation
 
 

@@ -110,6 +110,11 @@ def people_you_may_know(member: Member, *, limit: int = 10) -> list[tuple[Member
                 from_member=member, status=Invitation.Status.PENDING
             ).values("to_member_id")
         )
+        .exclude(
+            pk__in=Invitation.objects.filter(
+                to_member=member, status=Invitation.Status.PENDING
+            ).values("from_member_id")
+        )
         .annotate(mutual=Count("connection_rows"))
         .order_by("-mutual", "username")[:limit]
     )

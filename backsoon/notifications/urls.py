@@ -1,4 +1,11 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "notifications"
-urlpatterns: list = []
+urlpatterns = [
+    path("notifications/", views.index, name="index"),
+    path("notifications/read/", views.read_all, name="read_all"),
+    path("notifications/<int:notification_id>/read/", views.read_one, name="read"),
+    path("notifications/<int:notification_id>/open/", views.open_subject, name="open"),
+]

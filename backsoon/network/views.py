@@ -1,0 +1,379 @@
+"""Web pages for the network: invitations, connections, people you may know, profile buttons."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import formats
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from backsoon.accounts.models import Member
+from backsoon.accounts.presenters import member_cards
+from backsoon.errors import DomainError
+from backsoon.web.net import current_member
+
+from . import actions, queries
+from .forms import ConnectionSearchForm, InviteForm
+from .models import Block, Invitation
+
+CONNECTIONS_PER_PAGE = 30
+INVITATIONS_SHOWN = 100
+SUGGESTIONS_SHOWN = 8
+
+
+def error_text(exc: DomainError) -> str:
+    """The human readable part of a domain error (some carry a dict with a message)."""
+    detail = exc.detail
+    if isinstance(detail, dict):
+        return str(detail.get("message") or detail.get("detail") or exc.code)
+    return str(detail)
+
+
+def _next_url(request: HttpRequest) -> str | None:
+    """The local page to go back to after a POST, or None."""
+    target = request.POST.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return None
+
+
+def stored_badge(away_badge: dict[str, Any] | None) -> dict[str, Any] | None:
+    """An invitation's stored away badge (ISO strings) as the badge template expects it."""
+    if not away_badge:
+        return None
+    try:
+        return {
+            "until": datetime.fromisoformat(away_badge["until"]),
+            "until_date": date.fromisoformat(away_badge["until_date"]),
+            "message": away_badge.get("message") or "",
+            "backup": away_badge.get("backup"),
+        }
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def _cards_by_id(viewer: Member, members: list[Member]) -> dict[int, dict[str, Any]]:
+    """Member cards keyed by member id, away badges included, in two queries at most."""
+    unique = list({m.pk: m for m in members}.values())
+    return {m.pk: card for m, card in zip(unique, member_cards(viewer, unique), strict=True)}
+
+
+def _pending_received(member: Member) -> list[Invitation]:
+    return list(
+        queries.invitations_for(member, box="received", status=Invitation.Status.PENDING).order_by(
+            "-created_at", "-id"
+        )[:INVITATIONS_SHOWN]
+    )
+
+
+def _received_rows(
+    member: Member, received: list[Invitation], cards: dict[int, dict[str, Any]]
+) -> list[dict[str, Any]]:
+    mutual = queries.mutual_counts(member.pk, [inv.from_member_id for inv in received])
+    return [
+        {
+            "invitation": inv,
+            "card": cards[inv.from_member_id],
+            "mutual": mutual.get(inv.from_member_id, 0),
+        }
+        for inv in received
+    ]
+
+
+def _received_context(member: Member) -> dict[str, Any]:
+    received = _pending_received(member)
+    cards = _cards_by_id(member, [inv.from_member for inv in received])
+    return {"received": _received_rows(member, received, cards)}
+
+
+def _index_context(
+    request: HttpRequest, member: Member, *, invite_form: InviteForm | None = None
+) -> dict[str, Any]:
+    """Everything /network/ shows, with the away badges of all members in one go."""
+    received = _pending_received(member)
+    inviters = {inv.from_member_id for inv in received}
+    search = ConnectionSearchForm(request.GET)
+    q = search.cleaned_data["q"] if search.is_valid() else ""
+    sent = list(
+        queries.invitations_for(member, box="sent", status=Invitation.Status.PENDING).order_by(
+            "-created_at", "-id"
+        )[:INVITATIONS_SHOWN]
+    )
+    page = Paginator(
+        queries.connections_of(member, q=q).order_by("display_name", "id"), CONNECTIONS_PER_PAGE
+    ).get_page(request.GET.get("page"))
+    connections = list(page.object_list)
+    # Someone who already invited you is in "Invitations", not a suggestion.
+    suggestions = [
+        (m, mutual)
+        for m, mutual in queries.people_you_may_know(
+            member, limit=SUGGESTIONS_SHOWN + len(inviters)
+        )
+        if m.pk not in inviters
+    ][:SUGGESTIONS_SHOWN]
+    cards = _cards_by_id(
+        member,
+        [inv.from_member for inv in received]
+        + [inv.to_member for inv in sent]
+        + connections
+        + [m for m, _ in suggestions],
+    )
+    just_sent = None
+    sent_id = request.GET.get("sent", "")
+    if sent_id.isdigit():
+        invitation = next((inv for inv in sent if inv.pk == int(sent_id)), None)
+        if invitation is not None:
+            just_sent = {
+                "invitation": invitation,
+                "card": cards[invitation.to_member_id],
+                "badge": stored_badge(invitation.away_badge),
+            }
+    return {
+        "received": _received_rows(member, received, cards),
+        "sent": [{"invitation": inv, "card": cards[inv.to_member_id]} for inv in sent],
+        "just_sent": just_sent,
+        "q": q,
+        "page": page,
+        "connections": [cards[m.pk] for m in connections],
+        "connections_total": member.connections_count,
+        "suggestions": [
+            {"card": cards[m.pk], "mutual": mutual, "form": _suggestion_form(m, invite_form)}
+            for m, mutual in suggestions
+        ],
+        "invite_form": invite_form,
+    }
+
+
+def _suggestion_form(member: Member, failed: InviteForm | None) -> InviteForm:
+    """The Connect form of one suggestion: the failed one keeps what was typed."""
+    auto_id = f"id_%s_{member.username}"
+    if failed is not None and failed.data.get("username", "").lower() == member.username:
+        failed.auto_id = auto_id
+        return failed
+    return InviteForm(initial={"username": member.username}, auto_id=auto_id)
+
+
+@login_required
+@require_GET
+def index(request: HttpRequest) -> HttpResponse:
+    member = current_member(request)
+    return render(request, "network/index.html", _index_context(request, member))
+
+
+@login_required
+@require_GET
+def received_fragment(request: HttpRequest) -> HttpResponse:
+    """The received invitations list alone, for live updates (live.js)."""
+    member = current_member(request)
+    return render(request, "network/_received.html", _received_context(member))
+
+
+@login_required
+@require_POST
+def invite(request: HttpRequest) -> HttpResponse:
+    """Send an invitation from a Connect button (on /network/ or a profile).
+
+    When the recipient is away, the inviter sees their away badge at once (AWAY-SPEC I1).
+    """
+    member = current_member(request)
+    form = InviteForm(request.POST)
+    next_url = _next_url(request)
+    status = 422
+    if form.is_valid():
+        try:
+            invitation = actions.invitation_send(
+                sender=member,
+                to_username=form.cleaned_data["username"],
+                note=form.cleaned_data["note"],
+            )
+        except DomainError as exc:
+            form.add_error(None, error_text(exc))
+            status = exc.status
+        else:
+            return _invited(request, invitation, next_url)
+    if next_url is not None:
+        problems = [str(e) for errors in form.errors.values() for e in errors]
+        for problem in problems or [_("The invitation could not be sent.")]:
+            messages.error(request, problem)
+        return redirect(next_url)
+    return render(
+        request,
+        "network/index.html",
+        _index_context(request, member, invite_form=form),
+        status=status,
+    )
+
+
+def _invited(request: HttpRequest, invitation: Invitation, next_url: str | None) -> HttpResponse:
+    recipient = invitation.to_member
+    if invitation.status == Invitation.Status.ACCEPTED:
+        # Accepted at once for an away member who shares enough connections (I2).
+        messages.success(
+            request,
+            _("You are now connected with %(name)s.") % {"name": recipient.display_name},
+        )
+        return redirect(next_url or reverse("network:index"))
+    if next_url is None:
+        # /network/ shows the "sent" panel with the recipient's full away badge.
+        return redirect(reverse("network:index") + f"?sent={invitation.pk}")
+    messages.success(request, _("Invitation sent to %(name)s.") % {"name": recipient.display_name})
+    badge = stored_badge(invitation.away_badge)
+    if badge is not None:
+        messages.info(
+            request,
+            _("%(name)s is away until %(date)s. Your invitation waits for their return.")
+            % {
+                "name": recipient.display_name,
+                "date": formats.date_format(badge["until_date"], "l j F Y"),
+            },
+        )
+    return redirect(next_url)
+
+
+def _respond(request: HttpRequest, invitation_id: int, how: str) -> HttpResponse:
+    member = current_member(request)
+    try:
+        if how == "accept":
+            invitation = actions.invitation_accept(member=member, invitation_id=invitation_id)
+            messages.success(
+                request,
+                _("You are now connected with %(name)s.")
+                % {"name": invitation.from_member.display_name},
+            )
+        elif how == "ignore":
+            invitation = actions.invitation_ignore(member=member, invitation_id=invitation_id)
+            messages.success(
+                request,
+                _("Invitation ignored. %(name)s is not told.")
+                % {"name": invitation.from_member.display_name},
+            )
+        else:
+            invitation = actions.invitation_withdraw(member=member, invitation_id=invitation_id)
+            messages.success(
+                request,
+                _("Invitation to %(name)s withdrawn.")
+                % {"name": invitation.to_member.display_name},
+            )
+    except DomainError as exc:
+        messages.error(request, error_text(exc))
+    return redirect(_next_url(request) or reverse("network:index"))
+
+
+@login_required
+@require_POST
+def accept(request: HttpRequest, invitation_id: int) -> HttpResponse:
+    return _respond(request, invitation_id, "accept")
+
+
+@login_required
+@require_POST
+def ignore(request: HttpRequest, invitation_id: int) -> HttpResponse:
+    return _respond(request, invitation_id, "ignore")
+
+
+@login_required
+@require_POST
+def withdraw(request: HttpRequest, invitation_id: int) -> HttpResponse:
+    return _respond(request, invitation_id, "withdraw")
+
+
+@login_required
+@require_POST
+def connection_remove(request: HttpRequest, username: str) -> HttpResponse:
+    member = current_member(request)
+    try:
+        actions.connection_remove(member=member, username=username)
+    except DomainError as exc:
+        messages.error(request, error_text(exc))
+    else:
+        messages.success(request, _("Connection removed."))
+    return redirect(_next_url(request) or reverse("network:index"))
+
+
+def _member_action(request: HttpRequest, username: str, how: str) -> HttpResponse:
+    member = current_member(request)
+    try:
+        if how == "follow":
+            other = actions.follow_create(member=member, username=username)
+            messages.success(request, _("You follow %(name)s.") % {"name": other.display_name})
+        elif how == "unfollow":
+            other = actions.follow_remove(member=member, username=username)
+            messages.success(
+                request, _("You no longer follow %(name)s.") % {"name": other.display_name}
+            )
+        elif how == "block":
+            actions.block_create(member=member, username=username)
+            messages.success(request, _("Blocked. They can no longer invite or message you."))
+        else:
+            actions.block_remove(member=member, username=username)
+            messages.success(request, _("Unblocked."))
+    except DomainError as exc:
+        messages.error(request, error_text(exc))
+    return redirect(_next_url(request) or reverse("accounts:profile", args=[username.lower()]))
+
+
+@login_required
+@require_POST
+def follow(request: HttpRequest, username: str) -> HttpResponse:
+    return _member_action(request, username, "follow")
+
+
+@login_required
+@require_POST
+def unfollow(request: HttpRequest, username: str) -> HttpResponse:
+    return _member_action(request, username, "unfollow")
+
+
+@login_required
+@require_POST
+def block(request: HttpRequest, username: str) -> HttpResponse:
+    return _member_action(request, username, "block")
+
+
+@login_required
+@require_POST
+def unblock(request: HttpRequest, username: str) -> HttpResponse:
+    return _member_action(request, username, "unblock")
+
+
+def profile_actions_context(viewer: Member, member: Member) -> dict[str, Any]:
+    """Context for ``network/_profile_actions.html`` on ``member``'s profile, seen by ``viewer``.
+
+    Four small queries (connected, pending invitation, following, blocks); none for
+    your own profile. Use: ``context.update(profile_actions_context(viewer, member))``.
+
+    Returns:
+        ``{"profile_actions": {...}}`` with the member, whether it is the viewer,
+        the connection, the pending invitation either way (``pending_sent`` /
+        ``pending_received``), following and block state.
+    """
+    state: dict[str, Any] = {"member": member, "is_me": viewer.pk == member.pk}
+    if not state["is_me"]:
+        blocks = set(
+            Block.objects.filter(
+                Q(blocker=viewer, blocked=member) | Q(blocker=member, blocked=viewer)
+            ).values_list("blocker_id", flat=True)
+        )
+        pending = queries.pending_between(viewer.pk, member.pk)
+        state.update(
+            connected=queries.are_connected(viewer.pk, member.pk),
+            pending_sent=pending if pending and pending.from_member_id == viewer.pk else None,
+            pending_received=pending if pending and pending.to_member_id == viewer.pk else None,
+            following=queries.is_following(viewer.pk, member.pk),
+            blocked_by_me=viewer.pk in blocks,
+            blocked_me=member.pk in blocks,
+            invite_form=InviteForm(initial={"username": member.username}),
+        )
+    return {"profile_actions": state}

@@ -1,0 +1,190 @@
+"""The notifications page: grouped texts, mark one or all read, open the subject."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_GET, require_POST
+
+from backsoon.errors import NotFound
+from backsoon.web.net import current_member
+
+from . import actions, queries
+from .models import Notification
+
+PER_PAGE = 30
+
+Type = Notification.Type
+
+
+def subject_url(notification: Notification) -> str | None:
+    """Where a notification leads: its conversation, invitations, digest or post."""
+    kind, pk = notification.subject_type, notification.subject_id
+    if kind == "conversation":
+        return reverse("messaging:conversation", args=[pk])
+    if kind == "invitation":
+        return reverse("network:index")
+    if kind == "absence":
+        return f"/away/{pk}/digest/"  # the digest page of the away app
+    if kind == "post":
+        return f"/posts/{pk}/"  # the post page of the posts app
+    return None
+
+
+def _grouped(actor: SafeString, others: int, alone: str, with_others: str) -> str:
+    """``alone`` for one actor, else ``with_others`` (already translated for ``others``)."""
+    if others <= 0:
+        return format_html(alone, actor=actor)
+    return format_html(with_others, actor=actor, others=others)
+
+
+def notification_text(notification: Notification) -> str:
+    """The notification as one sentence (HTML-safe: member text is escaped).
+
+    Grouped rows use ``count``: "Bob and 3 others reacted to your post".
+    """
+    name = notification.actor.display_name if notification.actor else _("Someone")
+    actor = format_html("<strong>{}</strong>", name)
+    others = notification.count - 1
+    kind = notification.type
+    if kind == Type.MESSAGE:
+        if notification.count <= 1:
+            return format_html(_("{actor} sent you a message"), actor=actor)
+        return format_html(
+            _("{count} new messages, the latest from {actor}"),
+            count=notification.count,
+            actor=actor,
+        )
+    if kind == Type.INVITATION_RECEIVED:
+        return format_html(_("{actor} invited you to connect"), actor=actor)
+    if kind == Type.INVITATION_ACCEPTED:
+        return format_html(_("{actor} accepted your invitation"), actor=actor)
+    if kind == Type.REACTION:
+        return _grouped(
+            actor,
+            others,
+            _("{actor} reacted to your post"),
+            ngettext(
+                "{actor} and {others} other reacted to your post",
+                "{actor} and {others} others reacted to your post",
+                others,
+            ),
+        )
+    if kind == Type.COMMENT:
+        return _grouped(
+            actor,
+            others,
+            _("{actor} commented on your post"),
+            ngettext(
+                "{actor} and {others} other commented on your post",
+                "{actor} and {others} others commented on your post",
+                others,
+            ),
+        )
+    if kind == Type.SHARE:
+        return _grouped(
+            actor,
+            others,
+            _("{actor} shared your post"),
+            ngettext(
+                "{actor} and {others} other shared your post",
+                "{actor} and {others} others shared your post",
+                others,
+            ),
+        )
+    if kind == Type.MENTION:
+        return _grouped(
+            actor,
+            others,
+            _("{actor} mentioned you"),
+            ngettext(
+                "{actor} and {others} other mentioned you",
+                "{actor} and {others} others mentioned you",
+                others,
+            ),
+        )
+    if kind == Type.WELCOME_BACK:
+        return format_html(
+            "<strong>{}</strong> {}",
+            _("Welcome back!"),
+            _("Here is what arrived while you were away."),
+        )
+    if kind == Type.ABSENCE_REMINDER:
+        return format_html(
+            "<strong>{}</strong> {}",
+            _("Your out-of-office is still on."),
+            _("Back already? You can end it early."),
+        )
+    return _("You have a new notification.")
+
+
+def _rows(notifications: list[Notification]) -> list[dict[str, Any]]:
+    return [
+        {
+            "notification": n,
+            "text": notification_text(n),
+            "url": subject_url(n),
+            "initial": (n.actor.display_name[:1].upper() if n.actor else "b"),
+            "system": n.actor is None,
+        }
+        for n in notifications
+    ]
+
+
+@login_required
+@require_GET
+def index(request: HttpRequest) -> HttpResponse:
+    member = current_member(request)
+    found = queries.notifications_of(member).order_by("-created_at", "-id")
+    page = Paginator(found, PER_PAGE).get_page(request.GET.get("page"))
+    rows = _rows(list(page.object_list))
+    return render(
+        request,
+        "notifications/index.html",
+        {"page": page, "rows": rows, "any_unread": any(not r["notification"].read for r in rows)},
+    )
+
+
+@login_required
+@require_POST
+def read_all(request: HttpRequest) -> HttpResponse:
+    member = current_member(request)
+    count = actions.notifications_mark_read(member=member, ids=None)
+    if count:
+        messages.success(request, _("All caught up."))
+    return redirect("notifications:index")
+
+
+@login_required
+@require_POST
+def read_one(request: HttpRequest, notification_id: int) -> HttpResponse:
+    member = current_member(request)
+    try:
+        actions.notification_mark_read(member=member, notification_id=notification_id)
+    except NotFound:
+        return render(request, "web/not_found.html", status=404)
+    return redirect(reverse("notifications:index") + f"#n{notification_id}")
+
+
+@login_required
+@require_POST
+def open_subject(request: HttpRequest, notification_id: int) -> HttpResponse:
+    """Mark the notification read and go to what it is about."""
+    member = current_member(request)
+    try:
+        notification = actions.notification_mark_read(
+            member=member, notification_id=notification_id
+        )
+    except NotFound:
+        return render(request, "web/not_found.html", status=404)
+    return redirect(subject_url(notification) or reverse("notifications:index"))
