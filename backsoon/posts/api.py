@@ -1,5 +1,292 @@
-"""Posts API (filled in by the posts work)."""
+"""Posts API: posts, reactions, comments, shares, impressions, the feed and analytics.
 
-from ninja import Router
+The router is mounted at the API root, so paths here are full paths.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Field, Query, Router, Schema, Status
+
+from backsoon.api import ErrorOut
+from backsoon.pagination import keyset_page
+from backsoon.schemas import AwayBadge, MemberOut, Page, PageParams
+
+from . import actions, queries
+from .presenters import comment_payloads, post_payload, post_payloads
 
 router = Router(tags=["posts"])
+
+
+class PostIn(Schema):
+    body: str
+
+
+class ShareIn(Schema):
+    comment: str = ""
+
+
+class ReactionIn(Schema):
+    type: str
+
+
+class CommentIn(Schema):
+    body: str
+    parent: int | None = None
+
+
+class ViewsIn(Schema):
+    post_ids: list[int] = Field(..., max_length=actions.VIEWS_MAX)
+
+
+class Counts(Schema):
+    impressions: int
+    reactions: int
+    comments: int
+    shares: int
+
+
+class Reason(Schema):
+    type: str = Field(..., description="reacted, commented or shared")
+    by: str = Field(..., description="username of the followed member")
+
+
+class SharedPostOut(Schema):
+    id: int
+    author: MemberOut
+    body: str
+    created_at: datetime
+    edited_at: datetime | None
+    mentions: list[str]
+    is_share: bool
+    counts: Counts
+    my_reaction: str | None
+
+
+class PostOut(SharedPostOut):
+    shared_post: SharedPostOut | None = Field(
+        ..., description="The embedded post of a share; null if it was deleted or is hidden."
+    )
+    reason: Reason | None = Field(None, description="Why a feed item is shown; null elsewhere.")
+
+
+class MentionedAway(Schema):
+    username: str
+    away: AwayBadge
+
+
+class PostWrittenOut(PostOut):
+    mentioned_away: list[MentionedAway] = Field(
+        ..., description="Mentioned members who are away now (AWAY-SPEC P3)."
+    )
+
+
+class CommentOut(Schema):
+    id: int
+    post: int
+    parent: int | None
+    author: MemberOut
+    body: str
+    created_at: datetime
+    mentions: list[str]
+
+
+class CommentWrittenOut(CommentOut):
+    mentioned_away: list[MentionedAway]
+
+
+class ReactionOut(Schema):
+    post: int
+    type: str
+    counts: Counts
+
+
+class ViewsOut(Schema):
+    recorded: int
+
+
+class ReactionsByType(Schema):
+    total: int
+    by_type: dict[str, int]
+
+
+class SeriesPoint(Schema):
+    start: datetime
+    granularity: str = Field(..., description="hour or day")
+    impressions: int
+    reactions: int
+
+
+class Series(Schema):
+    hourly_until: datetime
+    points: list[SeriesPoint]
+
+
+class AnalyticsOut(Schema):
+    post: int
+    impressions: int
+    impressions_estimate: bool = Field(
+        ..., description="Always true: impressions are counted in batches and may lag or miss."
+    )
+    unique_viewers: int
+    reactions: ReactionsByType
+    comments: int
+    shares: int
+    engagement_rate: float | None = Field(
+        ..., description="(reactions + comments + shares) / impressions; null without impressions."
+    )
+    series: Series
+
+
+def _me(request: HttpRequest) -> Any:
+    return request.auth  # type: ignore[attr-defined]
+
+
+def _written(request: HttpRequest, written: actions.PostWrite) -> dict[str, Any]:
+    payload = post_payload(_me(request), written.post)
+    payload["mentioned_away"] = written.mentioned_away
+    return payload
+
+
+@router.post("/posts", response={201: PostWrittenOut, 422: ErrorOut})
+def post_create(request: HttpRequest, payload: PostIn) -> Status[dict[str, Any]]:
+    written = actions.post_create(author=_me(request), body=payload.body)
+    return Status(201, _written(request, written))
+
+
+@router.get("/posts/{post_id}", response={200: PostOut, 404: ErrorOut})
+def post_detail(request: HttpRequest, post_id: int) -> dict[str, Any]:
+    """A post; showing it counts as an impression."""
+    me = _me(request)
+    post = queries.post_for_member(me, post_id)
+    actions.impressions_record(member_id=me.pk, post_ids=queries.shown_post_ids([post]))
+    return post_payload(me, post)
+
+
+@router.patch(
+    "/posts/{post_id}", response={200: PostWrittenOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
+)
+def post_update(request: HttpRequest, post_id: int, payload: PostIn) -> dict[str, Any]:
+    """Change the text of your post (author only)."""
+    return _written(
+        request, actions.post_update(member=_me(request), post_id=post_id, body=payload.body)
+    )
+
+
+@router.delete("/posts/{post_id}", response={204: None, 403: ErrorOut, 404: ErrorOut})
+def post_delete(request: HttpRequest, post_id: int) -> Status[None]:
+    """Delete your post with its comments and reactions (author only)."""
+    actions.post_delete(member=_me(request), post_id=post_id)
+    return Status(204, None)
+
+
+@router.post(
+    "/posts/{post_id}/reactions",
+    response={200: ReactionOut, 201: ReactionOut, 404: ErrorOut, 422: ErrorOut},
+)
+def reaction_set(request: HttpRequest, post_id: int, payload: ReactionIn) -> Status[dict[str, Any]]:
+    """React (201), or change your reaction (200); one reaction per member and post."""
+    post, created = actions.reaction_set(member=_me(request), post_id=post_id, type=payload.type)
+    body = {
+        "post": post.pk,
+        "type": payload.type,
+        "counts": {
+            "impressions": post.impressions_count,
+            "reactions": post.reactions_count,
+            "comments": post.comments_count,
+            "shares": post.shares_count,
+        },
+    }
+    return Status(201 if created else 200, body)
+
+
+@router.delete("/posts/{post_id}/reactions", response={204: None, 404: ErrorOut})
+def reaction_remove(request: HttpRequest, post_id: int) -> Status[None]:
+    actions.reaction_remove(member=_me(request), post_id=post_id)
+    return Status(204, None)
+
+
+@router.post(
+    "/posts/{post_id}/comments", response={201: CommentWrittenOut, 404: ErrorOut, 422: ErrorOut}
+)
+def comment_create(
+    request: HttpRequest, post_id: int, payload: CommentIn
+) -> Status[dict[str, Any]]:
+    """Comment on a post; with ``parent``, reply to a comment on it (one level deep)."""
+    me = _me(request)
+    written = actions.comment_create(
+        author=me, post_id=post_id, body=payload.body, parent_id=payload.parent
+    )
+    body = comment_payloads(me, [written.comment])[0]
+    body["mentioned_away"] = written.mentioned_away
+    return Status(201, body)
+
+
+@router.get(
+    "/posts/{post_id}/comments", response={200: Page[CommentOut], 404: ErrorOut, 422: ErrorOut}
+)
+def comments_list(request: HttpRequest, post_id: int, params: Query[PageParams]) -> dict[str, Any]:
+    """Comments and replies, oldest first; a reply has its top-level comment as ``parent``."""
+    me = _me(request)
+    post = queries.post_for_member(me, post_id)
+    rows, next_cursor = keyset_page(
+        queries.comments_of(post),
+        order=["created_at", "id"],
+        cursor=params.cursor,
+        limit=params.limit,
+    )
+    return {"items": comment_payloads(me, rows), "next_cursor": next_cursor}
+
+
+@router.delete(
+    "/posts/{post_id}/comments/{comment_id}", response={204: None, 403: ErrorOut, 404: ErrorOut}
+)
+def comment_delete(request: HttpRequest, post_id: int, comment_id: int) -> Status[None]:
+    """Delete a comment and its replies (the comment's author or the post's author)."""
+    actions.comment_delete(member=_me(request), comment_id=comment_id, post_id=post_id)
+    return Status(204, None)
+
+
+@router.post(
+    "/posts/{post_id}/shares", response={201: PostWrittenOut, 404: ErrorOut, 422: ErrorOut}
+)
+def post_share(request: HttpRequest, post_id: int, payload: ShareIn) -> Status[dict[str, Any]]:
+    """Share a post, optionally with a comment; the answer is the share (a new post)."""
+    written = actions.post_share(member=_me(request), post_id=post_id, comment=payload.comment)
+    return Status(201, _written(request, written))
+
+
+@router.post("/views", response={202: ViewsOut, 422: ErrorOut})
+def views_record(request: HttpRequest, payload: ViewsIn) -> Status[dict[str, Any]]:
+    """Record one impression per post id for the caller (at most 100 ids; buffered)."""
+    recorded = actions.impressions_record(member_id=_me(request).pk, post_ids=payload.post_ids)
+    return Status(202, {"recorded": recorded})
+
+
+@router.get("/feed", response={200: Page[PostOut], 422: ErrorOut})
+def feed(request: HttpRequest, params: Query[PageParams]) -> dict[str, Any]:
+    """Your feed, ranked by relative engagement (see ``posts/ranking.py``).
+
+    Showing a page counts an impression of each post on it (and of the posts its
+    shares embed).
+    """
+    me = _me(request)
+    page = queries.feed_page(me, cursor=params.cursor, limit=params.limit)
+    actions.impressions_record(member_id=me.pk, post_ids=queries.shown_post_ids(page.posts))
+    return {
+        "items": post_payloads(me, page.posts, reasons=page.reasons),
+        "next_cursor": page.next_cursor,
+    }
+
+
+@router.get(
+    "/posts/{post_id}/analytics", response={200: AnalyticsOut, 403: ErrorOut, 404: ErrorOut}
+)
+def post_analytics(request: HttpRequest, post_id: int) -> dict[str, Any]:
+    """Analytics of your own post: 403 for a post you may see but did not write."""
+    data = queries.post_analytics(_me(request), post_id)
+    data["post"] = data["post"].pk
+    return data

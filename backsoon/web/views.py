@@ -10,10 +10,14 @@ from backsoon.web.net import current_member
 
 
 def home(request: HttpRequest) -> HttpResponse:
+    """The landing page, or for a member: the composer and their ranked feed."""
     if not request.user.is_authenticated:
         return render(request, "web/landing.html")
+    from backsoon.posts.views import feed_context
+
     member = current_member(request)
-    return render(request, "web/home.html", {"card": member_card(member, member)})
+    context = {"card": member_card(member, member), **feed_context(request, member)}
+    return render(request, "web/home.html", context)
 
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

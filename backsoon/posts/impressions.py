@@ -1,0 +1,427 @@
+"""Impressions: buffered in memory or in Redis, written to the database in batches.
+
+Recording an impression never touches the database. A *flush* takes everything
+buffered and writes it in one transaction: the posts' ``impressions_count`` and
+``unique_viewers``, the hourly buckets (``PostImpressionHour``) and the viewers
+(``PostViewer``, unique per post and member).
+
+Two buffers:
+
+- **Memory** (no ``REDIS_URL``): a lock-protected counter per process, flushed by
+  a daemon thread every ``IMPRESSIONS_FLUSH_SECONDS`` (default 2) and when the
+  process stops (``atexit``, and a SIGTERM handler: see ``install_shutdown_flush``).
+  A clean shutdown loses nothing; a SIGKILL loses what arrived since the last
+  flush (at most about two seconds' worth).
+- **Redis** (``REDIS_URL`` set): ``HINCRBY`` into a hash keyed ``<post>:<hour>`` and
+  ``SADD`` of ``<post>:<member>`` into a set, shared by every app process. Whoever
+  takes a short Redis lock flushes: the keys are renamed atomically, written to the
+  database and only then deleted, so a flusher that dies leaves them for the next.
+
+``impressions_flush()`` flushes now (tests call it). Setting
+``IMPRESSIONS_FLUSH_SECONDS = 0`` turns the background flushing off (tests do, so
+that no second thread writes to the test database behind their back). It is also
+off for an in-memory SQLite database, which a second thread can not share safely.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import secrets
+import signal
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from django.conf import settings
+from django.db import connection, connections, transaction
+from django.db.models import Case, Count, F, OuterRef, Subquery, Value, When
+from django.db.models.functions import Coalesce
+
+from backsoon.accounts.models import Member
+
+from .models import Post, PostImpressionHour, PostViewer
+
+log = logging.getLogger(__name__)
+
+DEFAULT_FLUSH_SECONDS = 2.0
+# A buffer holding this many distinct keys is flushed by the caller right away,
+# so memory stays bounded even if the background thread falls behind.
+MAX_PENDING_KEYS = 200_000
+# Rows per statement when writing a batch.
+CHUNK = 500
+
+
+@dataclass
+class Batch:
+    """Impressions taken out of a buffer, to be written in one transaction."""
+
+    counts: dict[tuple[int, int], int] = field(default_factory=dict)  # (post, hour epoch) -> n
+    viewers: set[tuple[int, int]] = field(default_factory=set)  # (post, member)
+
+    def __bool__(self) -> bool:
+        return bool(self.counts or self.viewers)
+
+
+class Buffer(Protocol):
+    def add(self, member_id: int, post_ids: Iterable[int], hour: int) -> int: ...
+
+    def flush(self) -> int: ...
+
+    def discard(self) -> None: ...
+
+
+def hour_epoch(at: float | None = None) -> int:
+    """The start of the UTC hour containing ``at`` (default now), in epoch seconds."""
+    t = int(at if at is not None else time.time())
+    return t - t % 3600
+
+
+class MemoryBuffer:
+    """A per-process, thread-safe buffer."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._flush_lock = threading.Lock()
+        self._counts: defaultdict[tuple[int, int], int] = defaultdict(int)
+        self._viewers: set[tuple[int, int]] = set()
+
+    def add(self, member_id: int, post_ids: Iterable[int], hour: int) -> int:
+        """Count one impression of each post; returns the number of pending keys."""
+        with self._lock:
+            counts, viewers = self._counts, self._viewers
+            for post_id in post_ids:
+                counts[(post_id, hour)] += 1
+                viewers.add((post_id, member_id))
+            return len(counts) + len(viewers)
+
+    def _take(self) -> Batch:
+        with self._lock:
+            batch = Batch(counts=dict(self._counts), viewers=self._viewers)
+            self._counts = defaultdict(int)
+            self._viewers = set()
+        return batch
+
+    def _put_back(self, batch: Batch) -> None:
+        with self._lock:
+            for key, n in batch.counts.items():
+                self._counts[key] += n
+            self._viewers |= batch.viewers
+
+    def flush(self) -> int:
+        with self._flush_lock:
+            batch = self._take()
+            if not batch:
+                return 0
+            try:
+                return write_batch(batch)
+            except BaseException:
+                # Nothing is lost when the database is briefly unavailable: the
+                # next flush tries again with these added.
+                self._put_back(batch)
+                raise
+
+    def discard(self) -> None:
+        self._take()
+
+
+class RedisBuffer:
+    """A buffer shared by every app process through Redis."""
+
+    COUNTS = "backsoon:impressions:counts"
+    VIEWERS = "backsoon:impressions:viewers"
+    LOCK = "backsoon:impressions:lock"
+    LOCK_MS = 30_000
+    # Moves each live key to its ":flushing" name unless a previous flush left one
+    # there (then that one is written first and the live key waits its turn).
+    _TAKE = """
+    for i = 1, #KEYS, 2 do
+      if redis.call('EXISTS', KEYS[i + 1]) == 0 and redis.call('EXISTS', KEYS[i]) == 1 then
+        redis.call('RENAME', KEYS[i], KEYS[i + 1])
+      end
+    end
+    return 1
+    """
+    _RELEASE = """
+    if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+    return 0
+    """
+
+    def __init__(self, url: str) -> None:
+        import redis
+
+        self.client = redis.Redis.from_url(url)
+        self._take_script = self.client.register_script(self._TAKE)
+        self._release_script = self.client.register_script(self._RELEASE)
+
+    def add(self, member_id: int, post_ids: Iterable[int], hour: int) -> int:
+        ids = list(post_ids)
+        if not ids:
+            return 0
+        with self.client.pipeline(transaction=False) as pipe:
+            for post_id in ids:
+                pipe.hincrby(self.COUNTS, f"{post_id}:{hour}", 1)
+            pipe.sadd(self.VIEWERS, *[f"{post_id}:{member_id}" for post_id in ids])
+            pipe.execute()
+        return 0  # Redis holds the data; flushing is left to the flusher thread
+
+    def flush(self) -> int:
+        """Flush if no other process is flushing; returns the impressions written."""
+        token = secrets.token_hex(8)
+        if not self.client.set(self.LOCK, token, nx=True, px=self.LOCK_MS):
+            return 0
+        try:
+            counts_key, viewers_key = self.COUNTS + ":flushing", self.VIEWERS + ":flushing"
+            self._take_script(keys=[self.COUNTS, counts_key, self.VIEWERS, viewers_key])
+            batch = Batch()
+            for raw_key, raw_n in self.client.hgetall(counts_key).items():
+                post_id, hour = _pair(raw_key)
+                batch.counts[(post_id, hour)] = int(raw_n)
+            for raw in self.client.sscan_iter(viewers_key, count=5000):
+                batch.viewers.add(_pair(raw))
+            written = write_batch(batch) if batch else 0
+            # Deleted only once written: a flusher that dies leaves them for the next.
+            self.client.delete(counts_key, viewers_key)
+            return written
+        finally:
+            self._release_script(keys=[self.LOCK], args=[token])
+
+    def discard(self) -> None:
+        self.client.delete(
+            self.COUNTS, self.VIEWERS, self.COUNTS + ":flushing", self.VIEWERS + ":flushing"
+        )
+
+
+def _pair(raw: Any) -> tuple[int, int]:
+    text = raw.decode() if isinstance(raw, bytes) else str(raw)
+    a, b = text.split(":", 1)
+    return int(a), int(b)
+
+
+def write_batch(batch: Batch) -> int:
+    """Write one batch in one transaction. Posts or members deleted since are skipped.
+
+    Returns:
+        The number of impressions written (those of deleted posts left out).
+
+    Raises:
+        DatabaseError: the write failed; nothing of the batch was written.
+    """
+    post_ids = {p for p, _ in batch.counts} | {p for p, _ in batch.viewers}
+    with transaction.atomic():
+        existing = _existing(Post, post_ids)
+        per_post: defaultdict[int, int] = defaultdict(int)
+        hours: list[tuple[int, int, int]] = []
+        for (post_id, hour), n in batch.counts.items():
+            if post_id in existing and n > 0:
+                per_post[post_id] += n
+                hours.append((post_id, hour, n))
+        _add_counts(per_post)
+        _upsert_hours(hours)
+        viewers = [(p, m) for p, m in batch.viewers if p in existing]
+        members = _existing(Member, {m for _, m in viewers})
+        rows = [PostViewer(post_id=p, member_id=m) for p, m in viewers if m in members]
+        PostViewer.objects.bulk_create(rows, ignore_conflicts=True, batch_size=CHUNK)
+        touched = sorted({row.post_id for row in rows})
+        for i in range(0, len(touched), CHUNK):
+            # Exact even when two processes flush the same viewer: the table decides.
+            distinct = (
+                PostViewer.objects.filter(post_id=OuterRef("pk"))
+                .values("post_id")
+                .annotate(n=Count("id"))
+                .values("n")
+            )
+            Post.objects.filter(pk__in=touched[i : i + CHUNK]).update(
+                unique_viewers=Coalesce(Subquery(distinct), Value(0))
+            )
+    return sum(per_post.values())
+
+
+def _existing(model: Any, ids: set[int]) -> set[int]:
+    found: set[int] = set()
+    ordered = sorted(ids)
+    for i in range(0, len(ordered), CHUNK):
+        found.update(
+            model.objects.filter(pk__in=ordered[i : i + CHUNK]).values_list("pk", flat=True)
+        )
+    return found
+
+
+def _add_counts(per_post: dict[int, int]) -> None:
+    items = sorted(per_post.items())
+    for i in range(0, len(items), CHUNK):
+        chunk = items[i : i + CHUNK]
+        Post.objects.filter(pk__in=[p for p, _ in chunk]).update(
+            impressions_count=F("impressions_count")
+            + Case(*[When(pk=p, then=Value(n)) for p, n in chunk], default=Value(0))
+        )
+
+
+def _upsert_hours(hours: list[tuple[int, int, int]]) -> None:
+    if not hours:
+        return
+    ops = connection.ops
+    table = ops.quote_name(PostImpressionHour._meta.db_table)
+    post_col, hour_col, count_col = (ops.quote_name(c) for c in ("post_id", "hour", "count"))
+    # Raised in the database, not read-modify-written, so concurrent flushes add up.
+    sql = (
+        f"INSERT INTO {table} ({post_col}, {hour_col}, {count_col}) VALUES (%s, %s, %s) "  # noqa: S608
+        f"ON CONFLICT ({post_col}, {hour_col}) "
+        f"DO UPDATE SET {count_col} = {table}.{count_col} + excluded.{count_col}"
+    )
+    params = [
+        (post_id, ops.adapt_datetimefield_value(datetime.fromtimestamp(hour, UTC)), n)
+        for post_id, hour, n in hours
+    ]
+    with connection.cursor() as cursor:
+        for i in range(0, len(params), CHUNK):
+            cursor.executemany(sql, params[i : i + CHUNK])
+
+
+# --- the process-wide buffer and its flusher -----------------------------------
+
+_state_lock = threading.Lock()
+_buffer: Buffer | None = None
+# Whether this process flushes in the background: decided once, at the first
+# impression (None: not yet), together with the database it flushes to.
+_armed: bool | None = None
+_armed_database: str = ""
+
+
+def buffer() -> Buffer:
+    """The buffer of this process (Redis when ``REDIS_URL`` is set, else memory)."""
+    global _buffer
+    if _buffer is None:
+        with _state_lock:
+            if _buffer is None:
+                url = getattr(settings, "REDIS_URL", "")
+                _buffer = RedisBuffer(url) if url else MemoryBuffer()
+    return _buffer
+
+
+def flush_interval() -> float:
+    return float(getattr(settings, "IMPRESSIONS_FLUSH_SECONDS", DEFAULT_FLUSH_SECONDS))
+
+
+def _database_name() -> str:
+    return str(connections["default"].settings_dict.get("NAME") or "")
+
+
+def autoflush_enabled() -> bool:
+    """Whether a background thread may flush (see the module docstring)."""
+    if flush_interval() <= 0:
+        return False
+    db = connections["default"]
+    in_memory = getattr(db, "is_in_memory_db", None)
+    return not (in_memory is not None and in_memory())
+
+
+def record(*, member_id: int, post_ids: Iterable[int], at: float | None = None) -> None:
+    """Buffer one impression of each post for the member (no database access).
+
+    Args:
+        member_id: the viewer.
+        post_ids: the posts shown; repeats count once each time they are given.
+        at: when, in epoch seconds (default now); only its hour is kept.
+    """
+    pending = buffer().add(member_id, post_ids, hour_epoch(at))
+    if _armed is None:
+        _arm()
+    if pending > MAX_PENDING_KEYS:
+        impressions_flush()
+
+
+def impressions_flush() -> int:
+    """Write everything buffered now (Redis: unless another process is flushing).
+
+    Returns:
+        The number of impressions written.
+
+    Raises:
+        DatabaseError: the write failed; the impressions stay buffered for the next try.
+    """
+    return buffer().flush()
+
+
+def impressions_discard() -> None:
+    """Forget everything buffered (for tests and benchmarks)."""
+    buffer().discard()
+
+
+def _arm() -> None:
+    """Start the flusher thread and the exit flush, unless autoflush is off now.
+
+    Decided once per process: a process that starts with autoflush off (the test
+    suite) never flushes behind the caller's back, not even at exit.
+    """
+    global _armed, _armed_database
+    with _state_lock:
+        if _armed is not None:
+            return
+        _armed = autoflush_enabled()
+        if not _armed:
+            return
+        _armed_database = _database_name()
+        threading.Thread(target=_flush_loop, name="impressions-flush", daemon=True).start()
+        atexit.register(_flush_at_exit)
+
+
+def _may_flush() -> bool:
+    # Never into another database than the one the process started with (a test
+    # run switches back from its test database before the process exits).
+    return flush_interval() > 0 and _database_name() == _armed_database
+
+
+def _flush_loop() -> None:
+    while True:
+        interval = flush_interval()
+        time.sleep(interval if interval > 0 else 1.0)
+        try:
+            if _may_flush():
+                impressions_flush()
+        except Exception:
+            log.warning("impressions flush failed; will retry", exc_info=True)
+        finally:
+            # This thread's own connection; the request threads keep theirs.
+            connections.close_all()
+
+
+def _flush_at_exit() -> None:
+    try:
+        if _may_flush():
+            impressions_flush()
+    except Exception:
+        log.warning("impressions lost at exit: the final flush failed", exc_info=True)
+
+
+def install_shutdown_flush() -> None:
+    """Flush before the process dies of SIGTERM, which skips ``atexit``.
+
+    uvicorn drains its requests on SIGTERM, then puts back the handler it found and
+    raises the signal again; with the default handler the process dies on the
+    spot. So, in the main thread and only where nobody handles SIGTERM yet, this
+    installs a handler that flushes (if this process buffers impressions) and then
+    dies of the signal as before. Called from the app's ``ready()``: it is in place
+    before ``backsoon serve`` starts uvicorn. (uvicorn worker processes of
+    ``--workers N`` load the app after uvicorn took the signal; they lose at most
+    the last ~2 seconds, unless REDIS_URL is set.)
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return
+    if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        return
+    signal.signal(signal.SIGTERM, _flush_then_die)
+
+
+def _flush_then_die(signum: int, frame: Any) -> None:
+    if _armed:
+        # In a thread: the signal may have interrupted this very thread inside a flush.
+        final = threading.Thread(target=_flush_at_exit, name="impressions-final-flush")
+        final.start()
+        final.join(timeout=10)
+    signal.signal(signum, signal.SIG_DFL)
+    signal.raise_signal(signum)
