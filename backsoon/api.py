@@ -117,12 +117,14 @@ def _mount_routers() -> None:
     api.add_router("/members", members_router)
 
     from backsoon.away.api import router as absences_router
+    from backsoon.away.calendar_api import router as calendar_router
     from backsoon.messaging.api import router as messaging_router
     from backsoon.network.api import router as network_router
     from backsoon.notifications.api import router as notifications_router
     from backsoon.posts.api import router as posts_router
 
     api.add_router("/me/absences", absences_router)
+    api.add_router("/me/calendar", calendar_router)
     api.add_router("", network_router)
     api.add_router("", messaging_router)
     api.add_router("", notifications_router)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.db.models import F
-from django.utils import formats, timezone, translation
+from django.utils import timezone
 
 from backsoon.accounts.models import Member
 from backsoon.accounts.queries import member_by_username
@@ -24,9 +24,11 @@ from .rules import (
     IncomingFacts,
     decide_reply,
     fill_placeholders,
+    repeat_due,
     return_day,
     window_problem,
 )
+from .texts import backup_label, format_day
 
 log = logging.getLogger(__name__)
 
@@ -266,95 +268,135 @@ def absence_remind_if_away(*, absence: Absence) -> None:
     )
 
 
-def format_day(day: date, language: str) -> str:
-    """A date written out in a language: "Friday 2 January 2026", "vrijdag 2 januari 2026"."""
-    with translation.override(language):
-        return formats.date_format(day, "l j F Y")
+@dataclass(frozen=True)
+class ReplyPlan:
+    """An automatic reply the rules allow, prepared before the write transaction."""
+
+    absence: Absence
+    sender: Member
+    recipient: Member
+    text: str
+    record_id: int | None  # this sender's reply record for the current text, if any
+    last_sent_at: datetime | None
+    at: datetime
 
 
-def auto_reply_maybe(
-    *,
-    message: Any,
-    conversation: Any,
-    sender: Member,
-    recipient: Member,
-    absence: Absence,
-) -> Any | None:
-    """Send the away recipient's automatic reply to ``message`` if the rules say so.
+def _reply_record(absence: Absence, sender: Member) -> tuple[int, datetime] | None:
+    row = (
+        AutoReplyRecord.objects.filter(
+            absence=absence, sender=sender, message_version=absence.message_version
+        )
+        .values_list("pk", "last_sent_at")
+        .first()
+    )
+    return (row[0], row[1]) if row else None
 
-    Runs inside ``message_send``'s transaction (R5), in a savepoint: whatever goes
-    wrong here rolls back only the reply, never the message that triggered it.
-    Exactly once (R6) comes from the unique ``AutoReplyRecord`` row: the first
-    transaction to insert it sends; all others fail the insert and send nothing.
+
+def auto_reply_plan(
+    *, sender: Member, recipient: Member, absence: Absence, kind: str, at: datetime
+) -> ReplyPlan | None:
+    """Whether the away ``recipient`` answers a message from ``sender`` arriving at ``at``,
+    and with which text (placeholders filled). Reads only; runs before the transaction.
+
+    A stale read here can never cause a second reply: ``auto_reply_send`` claims the
+    reply with a unique insert or a compare-and-set update inside the transaction.
+    Any error yields None (R5: a reply problem never fails the delivery).
     """
+    from backsoon.network.queries import are_connected
+
+    try:
+        record = _reply_record(absence, sender)
+        if record is not None and not repeat_due(record[1], absence.repeat_after_days, at):
+            return None  # R3, decided here without the connection lookup
+        incoming = IncomingFacts(
+            sent_at=at,
+            is_direct=True,
+            kind=kind,
+            sender_id=sender.pk,
+            recipient_id=recipient.pk,
+            sender_is_bot=sender.is_bot,
+            blocked=False,  # message_send refuses messages across a block before this
+            sender_is_connection=are_connected(recipient.pk, sender.pk),
+            sender_language=sender.language,
+        )
+        decision = decide_reply(
+            queries.facts(absence), incoming, last_reply_at=record[1] if record else None
+        )
+        if not decision.send:
+            return None
+        backup = absence.backup
+        text = fill_placeholders(
+            decision.text,
+            first_name=sender.first_name,
+            return_date=format_day(
+                return_day(absence.effective_end, recipient.timezone), sender.language
+            ),
+            backup=backup_label(backup),
+        )
+        return ReplyPlan(
+            absence=absence,
+            sender=sender,
+            recipient=recipient,
+            text=text[:8000],
+            record_id=record[0] if record else None,
+            last_sent_at=record[1] if record else None,
+            at=at,
+        )
+    except Exception:  # R5: never fail the delivery
+        log.exception("automatic reply not prepared for sender %s", sender.pk)
+        return None
+
+
+def _claim(plan: ReplyPlan) -> bool:
+    """Take the right to send this reply (R6): True for exactly one transaction."""
+    if plan.record_id is None:
+        table = AutoReplyRecord._meta.db_table
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} (absence_id, sender_id, message_version, last_sent_at, "  # noqa: S608
+                "replies) VALUES (%s, %s, %s, %s, 1) "
+                "ON CONFLICT (absence_id, sender_id, message_version) DO NOTHING",
+                [
+                    plan.absence.pk,
+                    plan.sender.pk,
+                    plan.absence.message_version,
+                    connection.ops.adapt_datetimefield_value(plan.at),
+                ],
+            )
+            return cursor.rowcount == 1
+    assert plan.last_sent_at is not None  # a record always has a time
+    claimed = AutoReplyRecord.objects.filter(
+        pk=plan.record_id, last_sent_at=plan.last_sent_at
+    ).update(last_sent_at=plan.at, replies=F("replies") + 1)
+    return claimed == 1
+
+
+def auto_reply_send(*, plan: ReplyPlan, message: Any, conversation: Any) -> Any | None:
+    """Send a planned reply inside ``message_send``'s transaction (R5), in a savepoint.
+
+    Whatever goes wrong here rolls back only the reply, never the message that
+    triggered it. Returns the reply Message, or None when another transaction
+    claimed it first (R6) or something failed.
+    """
+    from backsoon.messaging.actions import message_insert
+    from backsoon.messaging.models import Message
+
     try:
         with transaction.atomic():
-            return _auto_reply(message, conversation, sender, recipient, absence)
+            if not _claim(plan):
+                return None
+            return message_insert(
+                conversation=conversation,
+                sender=plan.recipient,
+                body=plan.text,
+                kind=Message.Kind.AUTO_REPLY,
+                sent_at=plan.at,
+                recipient_ids=[plan.sender.pk],
+                mark_sender_read=False,
+            )
     except Exception:  # R5: a reply problem must never fail the delivery
         log.exception("automatic reply failed for message %s", message.pk)
         return None
-
-
-def _auto_reply(message, conversation, sender: Member, recipient: Member, absence: Absence):
-    from backsoon.messaging.actions import message_insert
-    from backsoon.messaging.models import Message
-    from backsoon.network.queries import are_connected
-
-    record = AutoReplyRecord.objects.filter(
-        absence=absence, sender=sender, message_version=absence.message_version
-    ).first()
-    incoming = IncomingFacts(
-        sent_at=message.sent_at,
-        is_direct=True,
-        kind=message.kind,
-        sender_id=sender.pk,
-        recipient_id=recipient.pk,
-        sender_is_bot=sender.is_bot,
-        blocked=False,  # message_send refuses messages across a block before this
-        sender_is_connection=are_connected(recipient.pk, sender.pk),
-        sender_language=sender.language,
-    )
-    decision = decide_reply(
-        queries.facts(absence), incoming, last_reply_at=record.last_sent_at if record else None
-    )
-    if not decision.send:
-        return None
-    now = message.sent_at
-    if record is None:
-        try:
-            with transaction.atomic():
-                AutoReplyRecord.objects.create(
-                    absence=absence,
-                    sender=sender,
-                    message_version=absence.message_version,
-                    last_sent_at=now,
-                )
-        except IntegrityError:
-            return None  # a concurrent message of this sender got the reply
-    else:
-        claimed = AutoReplyRecord.objects.filter(
-            pk=record.pk, last_sent_at=record.last_sent_at
-        ).update(last_sent_at=now, replies=F("replies") + 1)
-        if not claimed:
-            return None
-    backup = absence.backup
-    text = fill_placeholders(
-        decision.text,
-        first_name=sender.first_name,
-        return_date=format_day(
-            return_day(absence.effective_end, recipient.timezone), sender.language
-        ),
-        backup=f"{backup.display_name} (@{backup.username})" if backup else "",
-    )
-    return message_insert(
-        conversation=conversation,
-        sender=recipient,
-        body=text[:8000],
-        kind=Message.Kind.AUTO_REPLY,
-        sent_at=now,
-        recipient_ids=[sender.pk],
-        mark_sender_read=False,
-    )
 
 
 def digest_invitations_respond(

@@ -120,3 +120,6 @@ class AutoReplyRecord(models.Model):
 
     def __str__(self) -> str:
         return f"reply record {self.absence_id}/{self.sender_id}/v{self.message_version}"
+
+
+from .calendar_models import CalendarFeed, CalendarSettings, ImportedEvent  # noqa: E402,F401

@@ -13,7 +13,8 @@ from backsoon.accounts.models import Member
 from backsoon.errors import NotFound
 
 from .models import Absence
-from .rules import AbsenceFacts, last_day_away, visible_text
+from .rules import AbsenceFacts, fill_placeholders, last_day_away, return_day, visible_text
+from .texts import backup_label, format_day
 
 
 def active_filter(at: datetime) -> Q:
@@ -49,17 +50,31 @@ def facts(absence: Absence) -> AbsenceFacts:
     )
 
 
-def badge(absence: Absence, *, viewer_is_connection: bool, language: str) -> dict[str, Any]:
-    """The Away badge as one viewer may see it (P1, R8)."""
+def badge(
+    absence: Absence,
+    *,
+    viewer_is_connection: bool,
+    language: str,
+    viewer_first_name: str = "",
+) -> dict[str, Any]:
+    """The Away badge as one viewer may see it (P1, R8), its text filled in as the
+    automatic reply would be for that viewer (R7)."""
     member = absence.member
     show_backup = viewer_is_connection or absence.audience == Absence.Audience.EVERYONE
+    backup = absence.backup if show_backup else None
+    text = visible_text(
+        facts(absence), viewer_is_connection=viewer_is_connection, language=language
+    )
     return {
         "until": absence.effective_end,
         "until_date": last_day_away(absence.effective_end, member.timezone),
-        "message": visible_text(
-            facts(absence), viewer_is_connection=viewer_is_connection, language=language
+        "message": fill_placeholders(
+            text,
+            first_name=viewer_first_name,
+            return_date=format_day(return_day(absence.effective_end, member.timezone), language),
+            backup=backup_label(backup),
         ),
-        "backup": absence.backup.username if absence.backup and show_backup else None,
+        "backup": backup.username if backup else None,
     }
 
 
@@ -81,8 +96,14 @@ def badges_for(
         connected = connected_ids(viewer.pk, [mid for mid in away if mid != viewer.pk])
         connected.add(viewer.pk)  # you see your own badge in full
     language = viewer.language if viewer is not None else "en"
+    first_name = viewer.first_name if viewer is not None else ""
     return {
-        member_id: badge(absence, viewer_is_connection=member_id in connected, language=language)
+        member_id: badge(
+            absence,
+            viewer_is_connection=member_id in connected,
+            language=language,
+            viewer_first_name=first_name,
+        )
         for member_id, absence in away.items()
     }
 

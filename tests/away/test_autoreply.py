@@ -237,9 +237,7 @@ def test_R6_a_lost_race_sends_no_second_reply(alice, bob):
     AutoReplyRecord.objects.create(
         absence=absence, sender=alice, message_version=1, last_sent_at=timezone.now()
     )
-    stale_read = mock.MagicMock()
-    stale_read.first.return_value = None
-    with mock.patch.object(AutoReplyRecord.objects, "filter", return_value=stale_read):
+    with mock.patch("backsoon.away.actions._reply_record", return_value=None):
         send(alice, conv)
     assert auto_replies(conv) == []
     assert Message.objects.filter(conversation_id=conv).count() == 1

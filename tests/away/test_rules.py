@@ -140,7 +140,10 @@ def test_R7_reply_in_sender_language_when_translated_else_message():
 
 
 def test_R7_placeholders_filled_other_braces_untouched_never_evaluated():
-    text = "Hi {first_name}, back {return_date}; ask {backup}. {0} {x.__class__} {{first_name}} {unknown}"
+    text = (
+        "Hi {first_name}, back {return_date}; ask {backup}. "
+        "{0} {x.__class__} {{first_name}} {unknown}"
+    )
     out = fill_placeholders(text, first_name="Ana", return_date="3 January", backup="Bo (@bo)")
     assert out == "Hi Ana, back 3 January; ask Bo (@bo). {0} {x.__class__} {Ana} {unknown}"
     evil = fill_placeholders("{first_name}", first_name="{return_date}", return_date="X", backup="")

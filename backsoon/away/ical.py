@@ -1,0 +1,363 @@
+"""iCalendar in and out: which events of a calendar mark an absence, and the export feed.
+
+Pure functions over bytes and plain values: no database, no clock (``now`` is an
+argument), no network. ``calendar.py`` does the I/O around them.
+
+Reading (issue 3): an event marks an absence when it has
+``X-MICROSOFT-CDO-BUSYSTATUS:OOF`` (or ``OUTOFOFFICE``; Outlook, Exchange),
+``X-NEXTCLOUD-OUT-OF-OFFICE`` (Nextcloud), or a SUMMARY that contains one of the
+member's keywords (case-insensitive). Recurring events are expanded with
+``recurring-ical-events`` (RRULE, RDATE, EXDATE, modified instances with
+RECURRENCE-ID, X-WR-TIMEZONE); VTIMEZONE definitions are honoured by
+``icalendar``. All-day events are whole days in the member's time zone with an
+exclusive DTEND (RFC 5545 3.6.1); floating times are in the member's time zone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import icalendar
+import recurring_ical_events
+
+from .rules import whole_days_window
+
+DEFAULT_KEYWORDS: tuple[str, ...] = (
+    "out of office",
+    "vacation",
+    "holiday",
+    "afwezig",
+    "vakantie",
+    "verlof",
+)
+HORIZON_DAYS = 365
+# Occurrences of absence series looked at in one file. A daily absence for a year
+# is 365; far more than this is not a calendar we can trust, and the bound keeps a
+# hostile file from costing more than a moment of CPU.
+MAX_OCCURRENCES = 5000
+TOO_COMPLEX = (
+    "The recurring absence events of this calendar are too many or too complex to read: "
+    "check for events that repeat very often or started very long ago."
+)
+# Rules that repeat this often are not absences; expanding them from a DTSTART
+# long ago would take minutes.
+TOO_FREQUENT = frozenset({"SECONDLY", "MINUTELY", "HOURLY"})
+MAX_PROBLEMS_LISTED = 50
+UID_MAX = 255
+SUMMARY_MAX = 200
+OOF_STATUSES = frozenset({"OOF", "OUTOFOFFICE"})
+# Events of our own export feed: importing them back would echo absences forever.
+EXPORT_UID_PREFIX = "absence-"
+EXPORT_UID_DOMAIN = "@backsoon"
+# Properties whose unreadable value makes an event unreadable for us.
+_TIME_PROPERTIES = ("DTSTART", "DTEND", "DURATION", "RRULE", "RDATE", "EXDATE", "RECURRENCE-ID")
+
+
+@dataclass(frozen=True)
+class EventWindow:
+    """One occurrence of an absence event, as a half-open UTC window.
+
+    ``(uid, recurrence_id)`` identifies it across imports: ``recurrence_id`` is ""
+    for an event that does not recur, else the original start of the occurrence
+    (ISO 8601: a date for all-day series, a UTC time otherwise), which stays the
+    same when that one occurrence is moved.
+    """
+
+    uid: str
+    recurrence_id: str
+    starts_at: datetime  # UTC, inclusive
+    ends_at: datetime  # UTC, exclusive
+    summary: str
+
+
+@dataclass(frozen=True)
+class ParseResult:
+    """The absence windows read from a file, or why it could not be read.
+
+    When ``problems`` is not empty the file must not be imported at all (nothing
+    half-imported); ``events`` is then empty.
+    """
+
+    events: list[EventWindow] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+
+def normalize_keywords(keywords: Iterable[str]) -> list[str]:
+    """Keywords stripped, without empties and case-insensitive duplicates, in order."""
+    seen: set[str] = set()
+    result = []
+    for keyword in keywords:
+        text = " ".join(str(keyword).split())
+        if text and text.casefold() not in seen:
+            seen.add(text.casefold())
+            result.append(text)
+    return result
+
+
+def marks_absence(component: Any, keywords: Sequence[str]) -> bool:
+    """Whether one VEVENT (or occurrence) says its owner is away.
+
+    Args:
+        component: an ``icalendar`` VEVENT.
+        keywords: matched case-insensitively anywhere in SUMMARY.
+    """
+    if str(component.get("STATUS", "")).strip().upper() == "CANCELLED":
+        return False
+    busy = str(component.get("X-MICROSOFT-CDO-BUSYSTATUS", "")).strip().upper()
+    if busy in OOF_STATUSES:
+        return True
+    if "X-NEXTCLOUD-OUT-OF-OFFICE" in component:
+        return True
+    summary = str(component.get("SUMMARY", "")).casefold()
+    return any(k.casefold() in summary for k in keywords if k.strip())
+
+
+def parse_absence_events(
+    data: bytes,
+    *,
+    tz_name: str,
+    keywords: Sequence[str],
+    now: datetime,
+    horizon_days: int = HORIZON_DAYS,
+    budget_seconds: float = 20.0,
+) -> ParseResult:
+    """The absence events of an iCalendar file that have not ended by ``now``.
+
+    Recurring events are expanded from ``now`` to ``now + horizon_days``; an event
+    that is going on at ``now`` is included whole (its start may be in the past).
+    Events that do not mark an absence are ignored without being read further, so
+    an odd meeting elsewhere in the calendar does not block the import.
+
+    Args:
+        data: the file as sent (UTF-8 text; at most a few MB, the caller checks).
+        tz_name: the member's IANA time zone, for all-day and floating times.
+        keywords: the member's keywords for SUMMARY.
+        now: an aware datetime; windows ending at or before it are left out.
+        horizon_days: how far ahead to expand recurring events.
+        budget_seconds: time allowed for expanding recurring events; a file that
+            needs more is refused (a rule starting in the year 1 costs a lot).
+
+    Returns:
+        The windows sorted by start, or the problems found (then no windows).
+    """
+    if now.tzinfo is None:
+        raise ValueError("now must be an aware datetime")
+    tz = ZoneInfo(tz_name)
+    keywords = normalize_keywords(keywords)
+    calendar, problem = _read_calendar(data)
+    if calendar is None:
+        return ParseResult(problems=[problem or "This is not an iCalendar (.ics) file."])
+
+    problems: list[str] = []
+    series: dict[str, list[Any]] = defaultdict(list)
+    for component in calendar.walk("VEVENT"):
+        uid = _uid(component)
+        if uid.startswith(EXPORT_UID_PREFIX) and uid.endswith(EXPORT_UID_DOMAIN):
+            continue
+        series[uid].append(component)
+
+    horizon_end = now + timedelta(days=horizon_days)
+    deadline = time.monotonic() + budget_seconds
+    windows: dict[tuple[str, str], EventWindow] = {}
+    occurrences = 0
+    for uid, components in series.items():
+        if not any(marks_absence(c, keywords) for c in components):
+            continue
+        if time.monotonic() > deadline:
+            return ParseResult(problems=[TOO_COMPLEX])
+        if series_problem := _series_problem(components):
+            problems.append(f"{_describe(uid, components)}: {series_problem}")
+            continue
+        recurring = any(key in c for c in components for key in ("RRULE", "RDATE", "RECURRENCE-ID"))
+        try:
+            expanded = _expand(calendar, components, now - timedelta(days=1), horizon_end)
+        except Exception as exc:  # the libraries raise many kinds on odd input
+            problems.append(f"{_describe(uid, components)}: {_short(exc)}")
+            continue
+        occurrences += len(expanded)
+        if occurrences > MAX_OCCURRENCES:
+            return ParseResult(problems=[TOO_COMPLEX])
+        for occurrence in expanded:
+            window = _window(occurrence, uid=uid, recurring=recurring, tz=tz, tz_name=tz_name)
+            if window.ends_at <= max(now, window.starts_at) or window.starts_at >= horizon_end:
+                continue  # ended already, an instant rather than a window, or too far ahead
+            if not marks_absence(occurrence, keywords):
+                continue  # a modified instance may no longer be an absence
+            # A duplicated event (same UID and occurrence) counts once: the last wins.
+            windows[(window.uid, window.recurrence_id)] = window
+    if problems:
+        return ParseResult(problems=_capped(problems))
+    return ParseResult(events=sorted(windows.values(), key=lambda w: (w.starts_at, w.uid)))
+
+
+def _read_calendar(data: bytes) -> tuple[Any | None, str | None]:
+    if not data.strip():
+        return None, "The file is empty."
+    try:
+        calendar = icalendar.Calendar.from_ical(data)
+    except Exception as exc:  # icalendar raises ValueError and friends on garbage
+        return None, f"This is not a readable iCalendar (.ics) file: {_short(exc)}"
+    if isinstance(calendar, list) or getattr(calendar, "name", "") != "VCALENDAR":
+        return None, "The file has no VCALENDAR: export the calendar, not a single event."
+    return calendar, None
+
+
+def _uid(component: Any) -> str:
+    uid = str(component.get("UID", "")).strip()
+    if not uid:
+        # RFC 5545 requires a UID; without one, the start and summary identify the event.
+        seed = f"{component.get('DTSTART') and component['DTSTART'].to_ical()!r}|"
+        seed += str(component.get("SUMMARY", ""))
+        return "no-uid-" + hashlib.sha256(seed.encode()).hexdigest()[:32]
+    if len(uid) > UID_MAX:
+        return "sha256-" + hashlib.sha256(uid.encode()).hexdigest()
+    return uid
+
+
+def _describe(uid: str, components: list[Any]) -> str:
+    summary = next((str(c.get("SUMMARY")) for c in components if c.get("SUMMARY")), "")
+    name = f'"{summary[:80]}"' if summary else "An event without a title"
+    return f"{name} (UID {uid[:80]})"
+
+
+def _series_problem(components: list[Any]) -> str | None:
+    """Why the VEVENTs of one UID can not be read, or None."""
+    for component in components:
+        for name, message in getattr(component, "errors", []) or []:
+            if name in _TIME_PROPERTIES:
+                return f"{name} could not be read ({_short(message)})."
+        if "DTSTART" not in component:
+            return "it has no start (DTSTART)."
+        for name in ("DTSTART", "DTEND", "RECURRENCE-ID"):
+            prop = component.get(name)
+            if isinstance(prop, list):
+                return f"{name} appears more than once."
+            value = getattr(prop, "dt", None)
+            if isinstance(value, datetime) and value.tzinfo is None and "TZID" in prop.params:
+                return f"{name} uses the unknown time zone '{prop.params['TZID']}'."
+        rules = component.get("RRULE") or []
+        for rule in rules if isinstance(rules, list) else [rules]:
+            frequency = [str(f).upper() for f in rule.get("FREQ", [])]
+            if TOO_FREQUENT.intersection(frequency) or any(
+                len(rule.get(part, [])) > 1 for part in ("BYHOUR", "BYMINUTE", "BYSECOND")
+            ):
+                return "it repeats more than once a day, which is not an absence."
+        try:
+            start, end = component.start, component.end
+        except Exception as exc:  # icalendar: InvalidCalendar for mixed date/datetime
+            return _short(exc)
+        if isinstance(start, datetime) != isinstance(end, datetime):
+            return "its start and end must both be dates or both be times."
+    return None
+
+
+def _expand(calendar: Any, components: list[Any], start: datetime, end: datetime) -> list[Any]:
+    """The occurrences of one series (the VEVENTs of one UID) that meet ``[start, end]``.
+
+    Each series is expanded on its own, so an unreadable rule is reported with the
+    event it belongs to. Times already carry their VTIMEZONE (``icalendar``
+    resolves TZID while parsing), so the series needs no copy of them.
+    """
+    single = icalendar.Calendar()
+    for name in ("VERSION", "PRODID", "X-WR-TIMEZONE"):
+        if name in calendar:
+            single.add(name, calendar[name])
+    for component in components:
+        single.add_component(component)
+    return list(recurring_ical_events.of(single).between(start, end))
+
+
+def _window(
+    occurrence: Any, *, uid: str, recurring: bool, tz: ZoneInfo, tz_name: str
+) -> EventWindow:
+    start, end = occurrence.start, occurrence.end
+    if isinstance(start, datetime):
+        starts_at, ends_at = _utc(start, tz), _utc(end, tz)
+    else:
+        last_day = end - timedelta(days=1) if end > start else start
+        starts_at, ends_at = (
+            t.astimezone(UTC) for t in whole_days_window(start, last_day, tz_name)
+        )
+    recurrence_id = ""
+    if recurring:
+        rid = occurrence.get("RECURRENCE-ID")
+        value = rid.dt if rid is not None else start
+        recurrence_id = _utc(value, tz).isoformat() if isinstance(value, datetime) else str(value)
+    summary = " ".join(str(occurrence.get("SUMMARY", "")).split())[:SUMMARY_MAX]
+    return EventWindow(uid, recurrence_id, starts_at, ends_at, summary)
+
+
+def _utc(value: datetime, tz: ZoneInfo) -> datetime:
+    if value.tzinfo is None:  # floating time: the member's wall clock
+        value = value.replace(tzinfo=tz)
+    return value.astimezone(UTC)
+
+
+def _short(exc: object) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= 200 else text[:199] + "…"
+
+
+def _capped(problems: list[str]) -> list[str]:
+    if len(problems) <= MAX_PROBLEMS_LISTED:
+        return problems
+    more = len(problems) - MAX_PROBLEMS_LISTED
+    return [*problems[:MAX_PROBLEMS_LISTED], f"… and {more} more."]
+
+
+# -- Export -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ExportedAbsence:
+    """What the export feed shows of one absence."""
+
+    id: int
+    starts_at: datetime
+    ends_at: datetime  # the effective end: ended_at when the member came back early
+    message: str
+    created_at: datetime
+
+
+def export_uid(absence_id: int) -> str:
+    return f"{EXPORT_UID_PREFIX}{absence_id}{EXPORT_UID_DOMAIN}"
+
+
+def absences_to_ics(
+    absences: Iterable[ExportedAbsence], *, now: datetime, name: str = "Out of office"
+) -> bytes:
+    """A VCALENDAR with one opaque VEVENT per absence (times in UTC).
+
+    Each event carries ``X-MICROSOFT-CDO-BUSYSTATUS:OOF`` so Outlook shows it as
+    out of office; its UID ``absence-<id>@backsoon`` is stable, so calendars update
+    the event rather than duplicate it, and our own import skips it.
+    """
+    calendar = icalendar.Calendar()
+    calendar.add("PRODID", "-//Backsoon//Absences//EN")
+    calendar.add("VERSION", "2.0")
+    calendar.add("CALSCALE", "GREGORIAN")
+    calendar.add("METHOD", "PUBLISH")
+    calendar.add("X-WR-CALNAME", name)
+    calendar.add("X-PUBLISHED-TTL", "PT15M")
+    calendar.add("REFRESH-INTERVAL", timedelta(minutes=15), parameters={"VALUE": "DURATION"})
+    for absence in absences:
+        event = icalendar.Event()
+        event.add("UID", export_uid(absence.id))
+        event.add("DTSTAMP", now.astimezone(UTC))
+        event.add("CREATED", absence.created_at.astimezone(UTC))
+        event.add("DTSTART", absence.starts_at.astimezone(UTC))
+        event.add("DTEND", absence.ends_at.astimezone(UTC))
+        event.add("SUMMARY", name)
+        if absence.message:
+            event.add("DESCRIPTION", absence.message)
+        event.add("TRANSP", "OPAQUE")
+        event.add("X-MICROSOFT-CDO-BUSYSTATUS", "OOF")
+        calendar.add_component(event)
+    return calendar.to_ical()
