@@ -1,6 +1,52 @@
-import os
+"""The ASGI entry point that ``backsoon serve`` runs under uvicorn.
 
-from django.core.asgi import get_asgi_application
+Django runs every synchronous view of an ASGI request in a fresh single-thread
+executor, so each request pays for a new thread and a new database connection.
+Backsoon's pages and API are synchronous, so they are served through Django's
+WSGI handler on a fixed pool of threads (a2wsgi): threads are reused and each
+keeps its database connection. Only the live-update stream (``/live/``), which
+must hold a connection open without a thread, goes through Django's ASGI handler.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "backsoon.settings")
-application = get_asgi_application()
+
+from a2wsgi import WSGIMiddleware
+from django.core.asgi import get_asgi_application
+from django.core.wsgi import get_wsgi_application
+
+ASYNC_PREFIXES = ("/live/",)
+THREADS = int(os.environ.get("BACKSOON_THREADS", "8"))
+
+django_asgi = get_asgi_application()
+django_wsgi = WSGIMiddleware(get_wsgi_application(), workers=THREADS)  # type: ignore[arg-type]
+
+
+async def _lifespan(receive: Any, send: Any) -> None:
+    """Startup does nothing; shutdown writes the impressions still buffered in memory,
+    in every worker process (uvicorn tells each one through the lifespan protocol)."""
+    from asgiref.sync import sync_to_async
+
+    from backsoon.posts.impressions import impressions_flush
+
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await sync_to_async(impressions_flush, thread_sensitive=False)()
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+
+
+async def application(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    if scope["type"] == "lifespan":
+        await _lifespan(receive, send)
+    elif scope["type"] == "http" and scope["path"].startswith(ASYNC_PREFIXES):
+        await django_asgi(scope, receive, send)
+    else:
+        await django_wsgi(scope, receive, send)  # type: ignore[arg-type]

@@ -37,7 +37,7 @@ def _serve(args: argparse.Namespace) -> int:
         workers=workers,
         log_level=args.log_level,
         access_log=args.access_log,
-        lifespan="off",
+        lifespan="on",
         timeout_graceful_shutdown=10,
     )
     return 0

@@ -108,6 +108,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "backsoon.away.context.away_banner",
+                "backsoon.web.context.header_counts",
             ],
         },
     }
@@ -124,7 +125,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # application crashes in WAL mode; IMMEDIATE takes the write lock at BEGIN so
     # two writers queue on the busy timeout instead of failing with "database is
     # locked" halfway through a transaction.
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # Each server thread keeps its connection (see backsoon/asgi.py): opening one
+    # and running the PRAGMAs per request would cost more than most requests.
+    DATABASES["default"]["ENGINE"] = "backsoon.db.sqlite"
+    DATABASES["default"]["CONN_MAX_AGE"] = None
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = False
     DATABASES["default"]["OPTIONS"] = {
         "init_command": (
@@ -199,6 +203,10 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 # the window locks further attempts until the window has passed.
 LOGIN_FAILURE_LIMIT = 5
 LOGIN_FAILURE_WINDOW_SECONDS = 15 * 60
+
+# Calendar feeds on loopback or private addresses (an intranet calendar server).
+# Off by default: a feed URL must not become a way to probe the server's network.
+CALENDAR_ALLOW_PRIVATE_URLS = _env_bool("CALENDAR_ALLOW_PRIVATE_URLS")
 
 LOGGING = {
     "version": 1,

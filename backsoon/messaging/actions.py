@@ -28,6 +28,7 @@ SUBJECT_MAX = 200
 GROUP_MAX_OTHERS = 50
 GROUP_MIN_OTHERS = 2
 STRANGER_CONVERSATIONS_PER_DAY = 50
+MESSAGES_PER_MINUTE = 30
 
 
 def _clean_body(body: str) -> str:
@@ -122,6 +123,23 @@ def _check_stranger_rate(creator: Member, now: datetime) -> None:
         )
 
 
+def _check_message_rate(sender: Member, now: datetime) -> None:
+    """At most 30 messages a minute per member, counted from the stored messages
+    (an index range scan), so every server process sees the same count."""
+    since = now - timedelta(minutes=1)
+    recent = Message.objects.filter(
+        sender=sender, sent_at__gt=since, kind=Message.Kind.NORMAL
+    ).order_by("-sent_at")
+    times = list(recent.values_list("sent_at", flat=True)[:MESSAGES_PER_MINUTE])
+    if len(times) >= MESSAGES_PER_MINUTE:
+        retry = int((times[-1] + timedelta(minutes=1) - now).total_seconds()) + 1
+        raise RateLimited(
+            f"You can send at most {MESSAGES_PER_MINUTE} messages a minute.",
+            retry_after=retry,
+            code="message_rate_limited",
+        )
+
+
 def _rejoin(conversation: Conversation, member: Member) -> None:
     Participant.objects.filter(conversation=conversation, member=member).update(left_at=None)
 
@@ -199,9 +217,13 @@ def message_send(
 ) -> Message:
     """Send a message, and in the same transaction any automatic reply it triggers.
 
-    One short transaction: the message, the conversation's last message, every
-    participant's unread count, grouped notifications, and (AWAY-SPEC R5) the
-    away recipient's automatic reply, which can never fail or delay the delivery.
+    The reads (who takes part, blocks, who is away, whether this sender was
+    answered) happen before the write transaction, so the transaction holds the
+    database's write lock only for the writes: the message, the conversation's
+    last message, every participant's unread count, one grouped notification per
+    recipient and, for an away recipient (AWAY-SPEC R5), the automatic reply in
+    a savepoint that can never fail the delivery. Exactly-once for the reply is
+    decided inside the transaction by a unique constraint (R6), not by the reads.
     Live updates go out on commit.
 
     Args:
@@ -213,53 +235,60 @@ def message_send(
         NotFound: not a participant.
         Forbidden: a block between the two members of a 1:1 conversation.
     """
-    from backsoon.away.actions import absence_remind_if_away, auto_reply_maybe
+    from backsoon.away.actions import absence_remind_if_away, auto_reply_plan, auto_reply_send
     from backsoon.away.queries import active_absences
 
     body = _clean_body(body)
-    if client_key is not None and not 1 <= len(client_key) <= 64:
-        raise Invalid("client_key has 1 to 64 characters.", code="bad_client_key")
-    with transaction.atomic():
-        if client_key is not None:
-            existing = Message.objects.filter(sender=sender, client_key=client_key).first()
-            if existing is not None:
-                return existing
-        conversation = queries.conversation_for_member(sender, conversation_id)
-        participants = queries.active_participants(conversation)
-        others = [p.member for p in participants if p.member_id != sender.pk]
-        is_direct = conversation.kind == Conversation.Kind.DIRECT
-        if is_direct and others and network.block_between(sender.pk, others[0].pk):
-            raise Forbidden("You can not message this member.", code="blocked")
-        now = timezone.now()
-        message = message_insert(
-            conversation=conversation,
-            sender=sender,
-            body=body,
-            kind=kind,
-            sent_at=now,
-            recipient_ids=[m.pk for m in others],
-            client_key=client_key,
+    if client_key is not None:
+        if not 1 <= len(client_key) <= 64:
+            raise Invalid("client_key has 1 to 64 characters.", code="bad_client_key")
+        existing = Message.objects.filter(sender=sender, client_key=client_key).first()
+        if existing is not None:
+            return existing
+    now = timezone.now()
+    if not sender.is_bot:
+        _check_message_rate(sender, now)
+    participants = queries.participants_for_sender(sender, conversation_id)
+    conversation = participants[0].conversation
+    others = [p.member for p in participants if p.member_id != sender.pk]
+    is_direct = conversation.kind == Conversation.Kind.DIRECT
+    if is_direct and others and network.block_between(sender.pk, others[0].pk):
+        raise Forbidden("You can not message this member.", code="blocked")
+    away = active_absences([p.member_id for p in participants], now)
+    plan = None
+    if is_direct and len(others) == 1 and others[0].pk in away:
+        plan = auto_reply_plan(
+            sender=sender, recipient=others[0], absence=away[others[0].pk], kind=kind, at=now
         )
-        away = active_absences([p.member_id for p in participants], now)
-        notifications_add_many(
-            recipient_ids=[m.pk for m in others],
-            away_ids=set(away),
-            type=Notification.Type.MESSAGE,
-            actor_id=sender.pk,
-            subject_type="conversation",
-            subject_id=conversation.pk,
-            group_key=f"conversation:{conversation.pk}",
-        )
-        if is_direct and len(others) == 1 and others[0].pk in away:
-            auto_reply_maybe(
-                message=message,
+    try:
+        with transaction.atomic():
+            message = message_insert(
                 conversation=conversation,
                 sender=sender,
-                recipient=others[0],
-                absence=away[others[0].pk],
+                body=body,
+                kind=kind,
+                sent_at=now,
+                recipient_ids=[m.pk for m in others],
+                client_key=client_key,
             )
-        if sender.pk in away and kind == Message.Kind.NORMAL:
-            absence_remind_if_away(absence=away[sender.pk])
+            notifications_add_many(
+                recipient_ids=[m.pk for m in others],
+                away_ids=set(away),
+                type=Notification.Type.MESSAGE,
+                actor_id=sender.pk,
+                subject_type="conversation",
+                subject_id=conversation.pk,
+                group_key=f"conversation:{conversation.pk}",
+            )
+            if plan is not None:
+                auto_reply_send(plan=plan, message=message, conversation=conversation)
+            if sender.pk in away and kind == Message.Kind.NORMAL:
+                absence_remind_if_away(absence=away[sender.pk])
+    except IntegrityError:
+        # Only a concurrent retry with the same client key can collide here.
+        if client_key is None:
+            raise
+        return Message.objects.get(sender=sender, client_key=client_key)
     return message
 
 

@@ -31,6 +31,23 @@ def conversation_for_member(member: Member, conversation_id: int) -> Conversatio
     return conversation
 
 
+def participants_for_sender(member: Member, conversation_id: int) -> list[Participant]:
+    """The active participants (with members and the conversation) of a conversation
+    ``member`` takes part in, in one query.
+
+    Raises:
+        NotFound: no such conversation, or ``member`` is not an active participant.
+    """
+    participants = list(
+        Participant.objects.filter(conversation_id=conversation_id, left_at__isnull=True)
+        .select_related("member", "conversation")
+        .order_by("id")
+    )
+    if not any(p.member_id == member.pk for p in participants):
+        raise NotFound("No such conversation.", code="conversation_not_found")
+    return participants
+
+
 def active_participants(conversation: Conversation) -> list[Participant]:
     return list(
         Participant.objects.filter(conversation=conversation, left_at__isnull=True)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -92,6 +93,7 @@ def notification_mark_read(*, member: Member, notification_id: int) -> Notificat
     if notification.read_at is None:
         notification.read_at = timezone.now()
         notification.save(update_fields=["read_at"])
+        publish_on_commit([member.pk], {"type": "notification", "kind": "read"})
     return notification
 
 
@@ -118,35 +120,34 @@ def notifications_add_many(
     subject_id: int,
     group_key: str,
 ) -> None:
-    """``notification_add`` for many recipients of one grouped event, in three queries.
+    """``notification_add`` for many recipients of one grouped event, in one statement.
 
-    Members with an unread row for ``group_key`` get it bumped; the others get a
-    new row (a concurrent insert of the same group is ignored: it is there).
+    An upsert against the partial unique index "one unread row per group": a
+    recipient with an unread row for ``group_key`` gets it bumped (count + 1,
+    newest actor and time), every other recipient gets a new row. It is atomic
+    under concurrency on SQLite and PostgreSQL alike (both speak this syntax).
     """
     if not recipient_ids:
         return
-    now = timezone.now()
-    unread = Notification.objects.filter(
-        recipient_id__in=recipient_ids, group_key=group_key, read_at__isnull=True
-    )
-    have = set(unread.values_list("recipient_id", flat=True))
-    if have:
-        unread.update(count=F("count") + 1, actor_id=actor_id, created_at=now)
-    fresh = [
-        Notification(
-            recipient_id=rid,
-            type=type,
-            actor_id=actor_id,
-            subject_type=subject_type,
-            subject_id=subject_id,
-            group_key=group_key,
-            created_at=now,
-            pushed=not (rid in away_ids and type in HELD_WHILE_AWAY),
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    table = Notification._meta.db_table
+    rows = []
+    params: list[Any] = []
+    for rid in recipient_ids:
+        pushed = not (rid in away_ids and type in HELD_WHILE_AWAY)
+        rows.append("(%s, %s, %s, %s, %s, %s, 1, %s, NULL, %s)")
+        params += [rid, type, actor_id, subject_type, subject_id, group_key, now, pushed]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (recipient_id, type, actor_id, subject_type, subject_id, "  # noqa: S608
+            "group_key, count, created_at, read_at, pushed) VALUES "
+            + ", ".join(rows)
+            + " ON CONFLICT (recipient_id, group_key)"
+            " WHERE group_key IS NOT NULL AND read_at IS NULL"
+            f" DO UPDATE SET count = {table}.count + 1, actor_id = excluded.actor_id,"
+            " created_at = excluded.created_at",
+            params,
         )
-        for rid in recipient_ids
-        if rid not in have
-    ]
-    if fresh:
-        Notification.objects.bulk_create(fresh, ignore_conflicts=True)
-    pushed = [rid for rid in recipient_ids if not (rid in away_ids and type in HELD_WHILE_AWAY)]
-    publish_on_commit(pushed, {"type": "notification", "kind": type})
+    held = away_ids if type in HELD_WHILE_AWAY else set()
+    pushed_to = [rid for rid in recipient_ids if rid not in held]
+    publish_on_commit(pushed_to, {"type": "notification", "kind": type})

@@ -227,3 +227,16 @@ def test_message_list_query_count_is_fixed(alice, bob, django_assert_max_num_que
     with django_assert_max_num_queries(3):
         response = api.get(f"/conversations/{conv}/messages")
     assert len(response.json()["items"]) == 10
+
+
+def test_at_most_30_messages_a_minute_per_member(alice, bob):
+    conv = start(Api(alice), "bob").json()["id"]
+    api = Api(alice)
+    for i in range(30):
+        assert send(api, conv, f"m{i}").status_code == 201
+    response = send(api, conv, "one too many")
+    assert_error(response, 429, "message_rate_limited")
+    assert 1 <= int(response["Retry-After"]) <= 60
+    assert Message.objects.count() == 30
+    Message.objects.update(sent_at=timezone.now() - timedelta(minutes=2))
+    assert send(api, conv, "later").status_code == 201
