@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import socket
 import sys
 
 
@@ -30,7 +31,7 @@ def _serve(args: argparse.Namespace) -> int:
     print(f"Backsoon is serving at http://{host_for_url}:{args.port}/", flush=True)
     import uvicorn
 
-    uvicorn.run(
+    config = uvicorn.Config(
         "backsoon.asgi:application",
         host=args.host,
         port=args.port,
@@ -40,6 +41,15 @@ def _serve(args: argparse.Namespace) -> int:
         lifespan="on",
         timeout_graceful_shutdown=10,
     )
+    if workers == 1:
+        uvicorn.Server(config).run()
+    else:
+        from uvicorn.supervisors import Multiprocess
+
+        # uvicorn binds a multi-worker socket without IPPROTO_TCP, so asyncio
+        # does not set TCP_NODELAY on accepted connections and every keep-alive
+        # response waits ~40 ms for a delayed ACK. Bind it ourselves.
+        Multiprocess(config, sockets=[_tcp_socket(args.host, args.port)]).run()
     return 0
 
 
@@ -62,6 +72,15 @@ def _worker(args: argparse.Namespace) -> int:
     finally:
         stop.set()
     return 0
+
+
+def _tcp_socket(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.set_inheritable(True)
+    return sock
 
 
 def _demo(args: argparse.Namespace) -> int:

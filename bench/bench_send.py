@@ -14,6 +14,7 @@ DATABASE_URL for PostgreSQL).
 from __future__ import annotations
 
 import http.client
+import os
 import json
 import sys
 import threading
@@ -28,6 +29,9 @@ from _common import percentile, report, served, setup_django
 CLIENTS = (1, 8, 32)
 MESSAGES = {1: 400, 8: 2400, 32: 3200}
 PER_SENDER = 10
+# The server as `backsoon serve` runs it by default: one process on SQLite.
+WORKERS = int(os.environ.get("BENCH_WORKERS", "1"))
+THREADS = int(os.environ.get("BENCH_THREADS", "8"))
 
 
 def prepare(target_username: str, messages: int, prefix: str) -> list[tuple[str, int]]:
@@ -168,9 +172,12 @@ def main() -> None:
         for target in ("present", "away"):
             plans[(clients, target)] = prepare(target, MESSAGES[clients], f"s{clients}{target[0]}")
     connection.close()
-    print(f"message send over HTTP ({connection.vendor}), one backsoon serve process")
+    print(
+        f"message send over HTTP ({connection.vendor}), backsoon serve with {WORKERS} "
+        f"process(es) x {THREADS} threads"
+    )
     rates: dict[tuple[int, str], float] = {}
-    with served(var_dir, workers=2) as base:
+    with served(var_dir, workers=WORKERS, extra_env={"BACKSOON_THREADS": str(THREADS)}) as base:
         for clients in CLIENTS:
             for target in ("present", "away"):
                 rate, latencies, errors = run(base, plans[(clients, target)], clients)
