@@ -14,8 +14,8 @@ DATABASE_URL for PostgreSQL).
 from __future__ import annotations
 
 import http.client
-import os
 import json
+import os
 import sys
 import threading
 import time

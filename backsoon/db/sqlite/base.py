@@ -50,10 +50,11 @@ class DatabaseWrapper(base.DatabaseWrapper):
             raise OperationalError("database is locked")
         self._holds_write_lock = True
         try:
-            if self.transaction_mode is None:
+            mode = getattr(self, "transaction_mode", None)
+            if mode is None:
                 super()._start_transaction_under_autocommit()  # type: ignore[misc]
             else:
-                self._begin_with_retry(f"BEGIN {self.transaction_mode}", timeout)
+                self._begin_with_retry(f"BEGIN {mode}", timeout)
         except BaseException:
             self._release_write_lock()
             raise
@@ -74,7 +75,7 @@ class DatabaseWrapper(base.DatabaseWrapper):
                         raise
                     if time.monotonic() >= deadline:
                         raise
-                time.sleep(delay * random.uniform(0.5, 1.5))  # noqa: S311 - jitter
+                time.sleep(delay * random.uniform(0.5, 1.5))
                 delay = min(delay * 1.5, 0.002)
         finally:
             raw.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
