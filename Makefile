@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format install clean
+.PHONY: run test lint format install clean bench
 
 # (Re)install whenever pyproject.toml changes; the stamp remembers the last install.
 $(STAMP): pyproject.toml
@@ -29,6 +29,9 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/pytest
+
+bench: $(STAMP)
+	$(BIN)/python bench/run_all.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check backsoon tests bench

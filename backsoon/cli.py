@@ -85,9 +85,9 @@ def _tcp_socket(host: str, port: int) -> socket.socket:
 
 def _demo(args: argparse.Namespace) -> int:
     _setup()
-    from backsoon.demo import demo_load
+    from backsoon.demo import FULL, SMALL, demo_load
 
-    demo_load(seed=args.seed, quiet=args.quiet)
+    demo_load(seed=args.seed, quiet=args.quiet, scale=SMALL if args.small else FULL)
     return 0
 
 
@@ -150,6 +150,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="load the demo network (idempotent)")
     demo.add_argument("--seed", type=int, default=2026)
     demo.add_argument("--quiet", action="store_true")
+    demo.add_argument(
+        "--small", action="store_true", help="the same story with fewer rows (for tests)"
+    )
     demo.set_defaults(func=_demo)
 
     admin = sub.add_parser(

@@ -40,7 +40,7 @@ def _clean_body(body: str) -> str:
 
 
 def conversation_start(
-    *, creator: Member, usernames: Sequence[str], subject: str = ""
+    *, creator: Member, usernames: Sequence[str], subject: str = "", at: datetime | None = None
 ) -> tuple[Conversation, bool]:
     """Start a conversation, or find the existing 1:1 one.
 
@@ -77,7 +77,7 @@ def conversation_start(
             _rejoin(existing, creator)
             return existing, False
     strangers = set(others) - network.connected_ids(creator.pk, others)
-    now = timezone.now()
+    now = at or timezone.now()
     if strangers and not creator.is_bot:
         _check_stranger_rate(creator, now)
     try:
@@ -214,6 +214,7 @@ def message_send(
     body: str,
     kind: str = Message.Kind.NORMAL,
     client_key: str | None = None,
+    at: datetime | None = None,
 ) -> Message:
     """Send a message, and in the same transaction any automatic reply it triggers.
 
@@ -229,6 +230,7 @@ def message_send(
     Args:
         client_key: optional idempotency key; a retry with the same key returns
             the message stored the first time.
+        at: when it was sent (imports and the demo replay history); default now.
 
     Raises:
         Invalid: empty or too long.
@@ -245,7 +247,7 @@ def message_send(
         existing = Message.objects.filter(sender=sender, client_key=client_key).first()
         if existing is not None:
             return existing
-    now = timezone.now()
+    now = at or timezone.now()
     if not sender.is_bot:
         _check_message_rate(sender, now)
     participants = queries.participants_for_sender(sender, conversation_id)

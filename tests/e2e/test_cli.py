@@ -42,14 +42,14 @@ def test_database_is_sqlite_in_wal_mode(tmp_path):
 def test_demo_is_idempotent_and_prints_the_login(tmp_path):
     env = backsoon_env(tmp_path)
     assert run(["manage", "migrate", "-v0"], env).returncode == 0
-    first = run(["demo"], env)
+    first = run(["demo", "--small"], env)
     assert first.returncode == 0, first.stderr
     assert "Log in as 'trainer'" in first.stdout
-    second = run(["demo"], env)
+    second = run(["demo", "--small"], env)
     assert second.returncode == 0
     conn = sqlite3.connect(tmp_path / "backsoon.sqlite3")
     count = conn.execute("SELECT count(*) FROM accounts_member").fetchone()[0]
-    again = run(["demo"], env)
+    again = run(["demo", "--small"], env)
     assert again.returncode == 0
     assert conn.execute("SELECT count(*) FROM accounts_member").fetchone()[0] == count
     conn.close()

@@ -1,0 +1,53 @@
+"""The demo network tells the story (issue 7), at the small scale."""
+
+from __future__ import annotations
+
+import pytest
+
+from backsoon.accounts.models import Member
+from backsoon.away.digest import digest_for
+from backsoon.away.models import Absence
+from backsoon.demo import SMALL, demo_load
+from backsoon.messaging.models import Message
+from backsoon.network.models import Invitation
+from backsoon.posts.models import Post
+
+pytestmark = pytest.mark.django_db
+
+
+def test_demo_tells_the_story_and_is_idempotent():
+    demo_load(scale=SMALL, quiet=True)
+    trainer = Member.objects.get(username="trainer")
+    ceo = Member.objects.get(username="ceo.janssen")
+    post = Post.objects.get(author=trainer, is_share=False)
+    assert post.reactions_count == SMALL.reactions == post.reactions.count()
+    assert post.comments_count == SMALL.comments == post.comments.count()
+    assert post.shares_count == SMALL.shares == post.shares.count()
+    assert post.impressions_count == SMALL.impressions
+    assert list(post.mentions.all()) == [ceo]
+    ceo_comment = post.comments.filter(author=ceo).get()
+    assert (ceo_comment.created_at - post.created_at).total_seconds() < 5 * 60
+    assert ceo.followers_count >= SMALL.ceo_followers
+    absence = Absence.objects.get(member=trainer)
+    assert absence.state(absence.starts_at) == "active"
+    assert Message.objects.filter(sender=trainer, kind="auto_reply").exists()
+    senders = Message.objects.filter(conversation__participants__member=trainer, kind="normal")
+    assert (
+        senders.values("sender").distinct().count()
+        == Message.objects.filter(sender=trainer, kind="auto_reply").count()
+    )  # one automatic reply per sender
+    assert Invitation.objects.filter(to_member=trainer, status="pending").count() > 0
+    assert Invitation.objects.filter(to_member=trainer, auto_accepted=True).exists()
+    digest = digest_for(trainer, absence)
+    assert digest.totals["reactions"] > 0 and digest.totals["invitations"] > 0
+    counts = Member.objects.count(), Post.objects.count(), Message.objects.count()
+    demo_load(scale=SMALL, quiet=True)
+    assert (Member.objects.count(), Post.objects.count(), Message.objects.count()) == counts
+
+
+def test_demo_is_deterministic_for_a_seed(django_db_blocker):
+    demo_load(scale=SMALL, quiet=True, seed=7)
+    names = sorted(Member.objects.values_list("username", flat=True))[:50]
+    Member.objects.all().delete()
+    demo_load(scale=SMALL, quiet=True, seed=7)
+    assert sorted(Member.objects.values_list("username", flat=True))[:50] == names
