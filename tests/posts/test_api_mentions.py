@@ -38,7 +38,7 @@ def test_a_blocked_member_is_not_mentioned(alice, bob):
     assert not mentions_of(bob).exists()
 
 
-def test_the_author_learns_that_a_mentioned_member_is_away(alice, bob):
+def test_P3_the_author_learns_that_a_mentioned_member_is_away(alice, bob):
     make_absence(bob, message="Skiing until the 5th.")
     carol = make_member("carol")
     response = Api(alice).post("/posts", {"body": "cc @bob @carol"})
@@ -51,7 +51,7 @@ def test_the_author_learns_that_a_mentioned_member_is_away(alice, bob):
     assert mentions_of(carol).count() == 1
 
 
-def test_away_notice_in_comments_shares_and_edits(alice, bob):
+def test_P3_away_notice_in_comments_shares_and_edits(alice, bob):
     make_absence(bob)
     post_id = Api(alice).post("/posts", {"body": "plain"}).json()["id"]
     comment = Api(alice).post(f"/posts/{post_id}/comments", {"body": "@bob?"}).json()

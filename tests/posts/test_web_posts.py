@@ -51,7 +51,7 @@ def test_a_too_long_post_shows_the_error_and_keeps_the_text(alice):
     assert not Post.objects.exists()
 
 
-def test_posting_tells_the_author_who_is_away(alice, bob):
+def test_P3_posting_tells_the_author_who_is_away(alice, bob):
     make_absence(bob)
     client = logged_in(alice)
     client.post("/posts/", {"body": "cc @bob"})
