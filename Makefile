@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format install clean bench
+.PHONY: run test fuzz lint format install clean bench
 
 # (Re)install whenever pyproject.toml changes; the stamp remembers the last install.
 $(STAMP): pyproject.toml
@@ -18,6 +18,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 run: $(STAMP)
+	$(BIN)/backsoon manage compiletranslations -v0
 	$(BIN)/backsoon manage migrate --noinput -v0
 	$(BIN)/backsoon demo
 	@echo "Open http://$(HOST):$(PORT)/ and log in as 'trainer' with password 'backsoon-demo'."
@@ -28,10 +29,17 @@ run: $(STAMP)
 	  $(BIN)/backsoon serve --no-migrate --host $(HOST) --port $(PORT)
 
 test: $(STAMP)
+	$(BIN)/backsoon manage compiletranslations -v0
 	$(BIN)/pytest
 
 bench: $(STAMP)
 	$(BIN)/python bench/run_all.py
+
+# The API fuzzer with many more examples per operation than `make test` runs (25),
+# and a new random seed each time (FUZZ_SEED=N repeats a run).
+FUZZ_EXAMPLES ?= 400
+fuzz: $(STAMP)
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) FUZZ_SEED=$(FUZZ_SEED) $(BIN)/pytest tests/security/test_fuzz.py -p no:logging
 
 lint: $(STAMP)
 	$(BIN)/ruff check backsoon tests bench

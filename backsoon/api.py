@@ -11,7 +11,8 @@ from typing import Any
 
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer
@@ -34,10 +35,48 @@ class BearerAuth(HttpBearer):
         if member is not None:
             request.user = member
             request.auth_time = timezone.now()  # type: ignore[attr-defined]
+            # The member's profile language wins over Accept-Language, as on the web pages:
+            # every `detail` of this request is written in it (`code` never changes).
+            translation.activate(member.language)
         return member
 
 
-api = NinjaAPI(
+# Answers any operation may give besides those it declares, added to the schema so
+# that clients (and the fuzzer, tests/security/test_fuzz.py) can rely on it.
+COMMON_ERRORS = {
+    "400": "The body is not valid JSON.",
+    "401": "No token, or not a valid one.",
+    "413": "The request body is larger than 1 MB.",
+    "422": "Invalid input: a field, a parameter or text with NUL characters.",
+}
+
+
+class BacksoonAPI(NinjaAPI):
+    def get_openapi_schema(
+        self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None
+    ) -> Any:
+        """The schema, with the common error answers (COMMON_ERRORS) on every operation."""
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        error = {"$ref": "#/components/schemas/ErrorOut"}
+        for operations in schema.get("paths", {}).values():
+            for operation in operations.values():
+                responses = operation.setdefault("responses", {})
+                for status, description in COMMON_ERRORS.items():
+                    if status == "401" and not operation.get("security"):
+                        continue
+                    if status == "400" and "requestBody" not in operation:
+                        continue
+                    responses.setdefault(
+                        status,
+                        {
+                            "description": description,
+                            "content": {"application/json": {"schema": error}},
+                        },
+                    )
+        return schema
+
+
+api = BacksoonAPI(
     title="Backsoon API",
     version="1",
     description="The public REST API of Backsoon. See API.md for the contract.",
@@ -80,7 +119,7 @@ def _authentication_error(request: HttpRequest, exc: AuthenticationError) -> Htt
     return error_response(
         request,
         status=401,
-        detail="Authentication required: send 'Authorization: Bearer <token>'.",
+        detail=gettext("Authentication required: send 'Authorization: Bearer <token>'."),
         code="not_authenticated",
         headers={"WWW-Authenticate": "Bearer"},
     )
@@ -99,13 +138,16 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 
 @api.exception_handler(Http404)
 def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
-    return error_response(request, status=404, detail="Not found.", code="not_found")
+    return error_response(request, status=404, detail=gettext("Not found."), code="not_found")
 
 
 @api.exception_handler(RequestDataTooBig)
 def _too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
     return error_response(
-        request, status=413, detail="The request body is larger than 1 MB.", code="too_large"
+        request,
+        status=413,
+        detail=gettext("The request body is larger than 1 MB."),
+        code="too_large",
     )
 
 

@@ -25,6 +25,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     if not args.no_migrate:
         call_command("migrate", interactive=False, verbosity=0)
+    call_command("compiletranslations", verbosity=0)
     call_command("collectstatic", interactive=False, verbosity=0)
     workers = args.workers or (2 if settings.REDIS_URL else 1)
     host_for_url = "[" + args.host + "]" if ":" in args.host else args.host

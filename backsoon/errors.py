@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from django.utils.translation import gettext
+
 
 class DomainError(Exception):
     status: ClassVar[int] = 400
@@ -47,8 +49,8 @@ class NotFound(DomainError):
     status = 404
     default_code = "not_found"
 
-    def __init__(self, detail: Any = "Not found.", *, code: str | None = None) -> None:
-        super().__init__(detail, code=code)
+    def __init__(self, detail: Any = None, *, code: str | None = None) -> None:
+        super().__init__(gettext("Not found.") if detail is None else detail, code=code)
 
 
 class RateLimited(DomainError):

@@ -14,7 +14,9 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
-from django.db.models import Model, Q, QuerySet
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Field, Model, Q, QuerySet
+from django.utils.translation import gettext
 
 from .errors import Invalid
 
@@ -35,12 +37,42 @@ def _decode(cursor: str, width: int) -> list[Any]:
         padded = cursor + "=" * (-len(cursor) % 4)
         values = json.loads(base64.urlsafe_b64decode(padded.encode()))
     except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
-        raise Invalid("The cursor is not valid.", code="bad_cursor") from exc
+        raise Invalid(gettext("The cursor is not valid."), code="bad_cursor") from exc
     if not isinstance(values, list) or len(values) != width:
-        raise Invalid("The cursor is not valid.", code="bad_cursor")
+        raise Invalid(gettext("The cursor is not valid."), code="bad_cursor")
     if not all(isinstance(v, str | int | float) for v in values):
-        raise Invalid("The cursor is not valid.", code="bad_cursor")
+        raise Invalid(gettext("The cursor is not valid."), code="bad_cursor")
     return values
+
+
+# The range of a (big) integer column; a cursor value outside it is forged.
+_INT_RANGE = (-(2**63), 2**63 - 1)
+
+
+def _typed(model: type[Model], order: Sequence[str], values: list[Any]) -> list[Any]:
+    """The cursor's values as their fields' Python values.
+
+    A cursor is opaque to clients but comes back from them: one with a value its field
+    can not hold (a date that is no date, a number beyond 64 bits) is refused here,
+    rather than failing in the query (a 500).
+
+    Raises:
+        Invalid: a value that does not fit its field.
+    """
+    typed = []
+    for name, value in zip(order, values, strict=True):
+        field = model._meta.get_field(name.lstrip("-"))
+        assert isinstance(field, Field), f"{name} is not a concrete field"
+        try:
+            python = field.to_python(value)
+        except (DjangoValidationError, ValueError, TypeError, OverflowError):
+            raise Invalid(gettext("The cursor is not valid."), code="bad_cursor") from None
+        out_of_range = isinstance(python, int) and not _INT_RANGE[0] <= python <= _INT_RANGE[1]
+        naive = isinstance(python, datetime) and python.tzinfo is None
+        if python is None or out_of_range or naive:
+            raise Invalid(gettext("The cursor is not valid."), code="bad_cursor")
+        typed.append(python)
+    return typed
 
 
 def _after(order: Sequence[str], values: list[Any]) -> Q:
@@ -79,9 +111,12 @@ def keyset_page(
         Invalid: the cursor is malformed or the limit is out of range.
     """
     if not 1 <= limit <= MAX_LIMIT:
-        raise Invalid(f"limit must be between 1 and {MAX_LIMIT}.", code="bad_limit")
+        raise Invalid(
+            gettext("limit must be between 1 and %(max)s.") % {"max": MAX_LIMIT}, code="bad_limit"
+        )
     if cursor:
-        qs = qs.filter(_after(order, _decode(cursor, len(order))))
+        values = _typed(qs.model, order, _decode(cursor, len(order)))
+        qs = qs.filter(_after(order, values))
     rows = list(qs.order_by(*order)[: limit + 1])
     has_more = len(rows) > limit
     rows = rows[:limit]

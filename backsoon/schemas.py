@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Generic, TypeVar
+from typing import Annotated, Generic, TypeVar
 
 from ninja import Field, Schema
 from pydantic import BaseModel
 
 T = TypeVar("T")
+
+# The largest id a database row can have (a BigAutoField, signed 64 bits).
+MAX_ID = 2**63 - 1
+# An object id in a request body or query: a larger number is refused with 422
+# instead of overflowing the database driver (a 500).
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 
 class Page(BaseModel, Generic[T]):
@@ -17,7 +23,7 @@ class Page(BaseModel, Generic[T]):
 
 
 class PageParams(Schema):
-    cursor: str | None = None
+    cursor: str | None = Field(None, max_length=500)
     limit: int = Field(20, ge=1, le=100)
 
 

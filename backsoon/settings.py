@@ -89,6 +89,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "backsoon.accounts.middleware.MemberLocaleMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Refuses oversized bodies (413) and NUL characters before any view (or CSRF
+    # check) reads the request; placed late so that its 413 page knows the member.
+    "backsoon.web.middleware.RequestLimitsMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -166,7 +169,17 @@ else:
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("nl", "Nederlands")]
+# Compiled from django.po by `backsoon manage compiletranslations` (make run / make test).
 LOCALE_PATHS = [BASE_DIR / "backsoon" / "locale"]
+# Counts shown to people go through `intcomma` ("6.329 reacties", "6,329 reactions");
+# a global thousand separator would also group ids in attributes and URLs ("?before=1.234").
+USE_THOUSAND_SEPARATOR = False
+# The footer's language switch (and Django's set_language) remembers the choice for a
+# year; a signed-in member's profile language wins over it.
+LANGUAGE_COOKIE_AGE = 365 * 24 * 60 * 60
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_SECURE = _env_bool("SECURE_COOKIES")
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

@@ -13,6 +13,7 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from backsoon.errors import Conflict, Invalid, RateLimited
 
@@ -40,10 +41,10 @@ def _clean_profile(
     if display_name is not None:
         display_name = display_name.strip()
         if not display_name:
-            raise Invalid("Display name may not be empty.", code="invalid_display_name")
+            raise Invalid(gettext("Display name may not be empty."), code="invalid_display_name")
         if len(display_name) > MAX_DISPLAY_NAME:
             raise Invalid(
-                f"Display name is at most {MAX_DISPLAY_NAME} characters.",
+                gettext("Display name is at most %(max)s characters.") % {"max": MAX_DISPLAY_NAME},
                 code="invalid_display_name",
             )
         fields["display_name"] = display_name
@@ -51,17 +52,19 @@ def _clean_profile(
         headline = headline.strip()
         if len(headline) > MAX_HEADLINE:
             raise Invalid(
-                f"Headline is at most {MAX_HEADLINE} characters.", code="invalid_headline"
+                gettext("Headline is at most %(max)s characters.") % {"max": MAX_HEADLINE},
+                code="invalid_headline",
             )
         fields["headline"] = headline
     if language is not None:
         if language not in LANGUAGES:
-            raise Invalid("Language must be 'en' or 'nl'.", code="invalid_language")
+            raise Invalid(gettext("Language must be 'en' or 'nl'."), code="invalid_language")
         fields["language"] = language
     if timezone_name is not None:
         if not is_valid_timezone(timezone_name):
             raise Invalid(
-                f"'{timezone_name}' is not an IANA time zone such as Europe/Amsterdam.",
+                gettext("'%(name)s' is not an IANA time zone such as Europe/Amsterdam.")
+                % {"name": timezone_name},
                 code="invalid_timezone",
             )
         fields["timezone"] = timezone_name
@@ -93,7 +96,7 @@ def member_create(
     try:
         validate_email(email)
     except DjangoValidationError as exc:
-        raise Invalid("Enter a valid email address.", code="invalid_email") from exc
+        raise Invalid(gettext("Enter a valid email address."), code="invalid_email") from exc
     profile = _clean_profile(
         display_name=display_name,
         headline=headline,
@@ -107,16 +110,16 @@ def member_create(
         raise Invalid(" ".join(exc.messages), code="weak_password") from exc
     member.set_password(password)
     if Member.objects.filter(username=username).exists():
-        raise Conflict("That username is taken.", code="username_taken")
+        raise Conflict(gettext("That username is taken."), code="username_taken")
     if Member.objects.filter(email__iexact=email).exists():
-        raise Conflict("That email address is already registered.", code="email_taken")
+        raise Conflict(gettext("That email address is already registered."), code="email_taken")
     try:
         with transaction.atomic():
             member.save()
     except IntegrityError as exc:
         # A concurrent sign-up won the race between the checks above and the insert;
         # the unique constraints decide.
-        raise Conflict("That username or email address is taken.", code="taken") from exc
+        raise Conflict(gettext("That username or email address is taken."), code="taken") from exc
     return member
 
 
@@ -178,7 +181,7 @@ def login_check_throttle(*, username: str, ip: str) -> None:
         if len(times) >= limit:
             retry_after = (times[-1] + window - now).total_seconds()
             raise RateLimited(
-                "Too many failed login attempts. Try again later.",
+                gettext("Too many failed login attempts. Try again later."),
                 retry_after=int(retry_after) + 1,
                 code="login_throttled",
             )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.translation import gettext
 from ninja import Field, Query, Router, Schema, Status
 
 from backsoon.api import ErrorOut
@@ -70,7 +71,9 @@ def token(request: HttpRequest, payload: TokenIn) -> Status[dict[str, Any]]:
         username=payload.username, password=payload.password, ip=client_ip(request)
     )
     if member is None:
-        return Status(401, {"detail": "Wrong username or password.", "code": "bad_credentials"})
+        return Status(
+            401, {"detail": gettext("Wrong username or password."), "code": "bad_credentials"}
+        )
     return Status(200, {"token": actions.token_issue(member=member, name="api")})
 
 

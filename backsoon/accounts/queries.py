@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext
 
 from backsoon.errors import NotFound
 
@@ -19,7 +20,7 @@ def member_by_username(username: str) -> Member:
     try:
         return Member.objects.get(username=normalize_username(username), is_active=True)
     except Member.DoesNotExist:
-        raise NotFound("No member with that username.", code="member_not_found") from None
+        raise NotFound(gettext("No member with that username."), code="member_not_found") from None
 
 
 def members_search(*, viewer: Member | None, q: str) -> QuerySet[Member]:

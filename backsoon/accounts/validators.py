@@ -6,6 +6,8 @@ import re
 import zoneinfo
 from functools import lru_cache
 
+from django.utils.translation import gettext
+
 USERNAME_RE = re.compile(r"^[a-z0-9_.-]{3,30}$")
 LANGUAGES = ("en", "nl")
 
@@ -18,9 +20,9 @@ def normalize_username(value: str) -> str:
 def username_problem(value: str) -> str | None:
     """Return why ``value`` (already normalized) is not a valid username, or None."""
     if not 3 <= len(value) <= 30:
-        return "A username has 3 to 30 characters."
+        return gettext("A username has 3 to 30 characters.")
     if not USERNAME_RE.match(value):
-        return "A username may contain only a-z, 0-9, '_', '.' and '-'."
+        return gettext("A username may contain only a-z, 0-9, '_', '.' and '-'.")
     return None
 
 

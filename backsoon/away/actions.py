@@ -10,6 +10,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from backsoon.accounts.models import Member
 from backsoon.accounts.queries import member_by_username
@@ -60,10 +61,13 @@ def _clean(member: Member, data: AbsenceInput) -> dict[str, Any]:
         value = getattr(data, name)
         if name in data.given:
             if value is None:
-                raise Invalid(f"{name} is required.", code="invalid_window")
+                raise Invalid(
+                    gettext("%(name)s is required.") % {"name": name}, code="invalid_window"
+                )
             if timezone.is_naive(value):
                 raise Invalid(
-                    f"{name} needs a time zone offset, such as +01:00 or Z.",
+                    gettext("%(name)s needs a time zone offset, such as +01:00 or Z.")
+                    % {"name": name},
                     code="naive_datetime",
                 )
             fields[name] = value.astimezone(UTC)
@@ -71,38 +75,48 @@ def _clean(member: Member, data: AbsenceInput) -> dict[str, Any]:
         if name in data.given:
             text = getattr(data, name) or ""
             if len(text) > MESSAGE_MAX:
-                raise Invalid(f"{name} is at most {MESSAGE_MAX} characters.", code="text_too_long")
+                raise Invalid(
+                    gettext("%(name)s is at most %(max)s characters.")
+                    % {"name": name, "max": MESSAGE_MAX},
+                    code="text_too_long",
+                )
             fields[name] = text
     if "translations" in data.given:
         translations = data.translations or {}
         unknown = set(translations) - set(LANGUAGES)
         if unknown:
             raise Invalid(
-                f"Translations are for 'en' and 'nl' only, not {sorted(unknown)}.",
+                gettext("Translations are for 'en' and 'nl' only, not %(languages)s.")
+                % {"languages": sorted(unknown)},
                 code="bad_translation",
             )
         for lang, text in translations.items():
             if not isinstance(text, str) or len(text) > MESSAGE_MAX:
                 raise Invalid(
-                    f"The '{lang}' translation is text of at most {MESSAGE_MAX} characters.",
+                    gettext("The '%(language)s' translation is text of at most %(max)s characters.")
+                    % {"language": lang, "max": MESSAGE_MAX},
                     code="bad_translation",
                 )
         fields["translations"] = {k: v for k, v in translations.items() if v.strip()}
     if "audience" in data.given:
         if data.audience not in Absence.Audience.values:
-            raise Invalid("audience is one of everyone, connections, nobody.", code="bad_audience")
+            raise Invalid(
+                gettext("audience is one of everyone, connections, nobody."), code="bad_audience"
+            )
         fields["audience"] = data.audience
     if "invitations" in data.given:
         if data.invitations not in Absence.InvitationPolicy.values:
             raise Invalid(
-                "invitations is one of hold, auto_accept_mutual.", code="bad_invitation_policy"
+                gettext("invitations is one of hold, auto_accept_mutual."),
+                code="bad_invitation_policy",
             )
         fields["invitations"] = data.invitations
     if "repeat_after_days" in data.given:
         days = data.repeat_after_days
         if days is not None and not 1 <= days <= MAX_REPEAT_AFTER_DAYS:
             raise Invalid(
-                f"repeat_after_days is 1 to {MAX_REPEAT_AFTER_DAYS}, or null.",
+                gettext("repeat_after_days is 1 to %(max)s, or null.")
+                % {"max": MAX_REPEAT_AFTER_DAYS},
                 code="bad_repeat",
             )
         fields["repeat_after_days"] = days
@@ -111,9 +125,11 @@ def _clean(member: Member, data: AbsenceInput) -> dict[str, Any]:
             try:
                 backup = member_by_username(data.backup)
             except NotFound:
-                raise Invalid("The backup contact is not a member.", code="bad_backup") from None
+                raise Invalid(
+                    gettext("The backup contact is not a member."), code="bad_backup"
+                ) from None
             if backup.pk == member.pk:
-                raise Invalid("You can not be your own backup.", code="bad_backup")
+                raise Invalid(gettext("You can not be your own backup."), code="bad_backup")
             fields["backup"] = backup
         else:
             fields["backup"] = None
@@ -131,8 +147,8 @@ def _check_overlap(member: Member, starts_at: datetime, ends_at: datetime, exclu
     if other is not None:
         raise Conflict(
             {
-                "message": "This absence overlaps another one "
-                f"({other.starts_at.isoformat()} to {other.effective_end.isoformat()}).",
+                "message": gettext("This absence overlaps another one (%(start)s to %(end)s).")
+                % {"start": other.starts_at.isoformat(), "end": other.effective_end.isoformat()},
                 "absence_id": other.pk,
             },
             code="absence_overlap",
@@ -150,7 +166,10 @@ def absence_create(
     """
     required = {"starts_at", "ends_at"}
     if missing := required - data.given:
-        raise Invalid(f"Missing: {', '.join(sorted(missing))}.", code="invalid_window")
+        raise Invalid(
+            gettext("Missing: %(fields)s.") % {"fields": ", ".join(sorted(missing))},
+            code="invalid_window",
+        )
     fields = _clean(member, data)
     now = timezone.now()
     if problem := window_problem(fields["starts_at"], fields["ends_at"], now):
@@ -176,13 +195,13 @@ def absence_update(*, member: Member, absence_id: int, data: AbsenceInput) -> Ab
         _lock_member(member)
         absence = queries.absence_for_member(member, absence_id)
         if absence.state(now) == "ended":
-            raise Conflict("An ended absence can not be changed.", code="absence_ended")
+            raise Conflict(gettext("An ended absence can not be changed."), code="absence_ended")
         starts_at = fields.get("starts_at", absence.starts_at)
         ends_at = fields.get("ends_at", absence.ends_at)
         if "starts_at" in fields or "ends_at" in fields:
             if absence.state(now) == "active" and starts_at > now:
                 raise Invalid(
-                    "An active absence can not start in the future: end it instead.",
+                    gettext("An active absence can not start in the future: end it instead."),
                     code="invalid_window",
                 )
             if problem := window_problem(starts_at, ends_at, now):
@@ -209,7 +228,7 @@ def absence_end(*, member: Member, absence_id: int) -> Absence:
     with transaction.atomic():
         absence = queries.absence_for_member(member, absence_id)
         if absence.state(now) == "ended":
-            raise Conflict("This absence has ended already.", code="absence_ended")
+            raise Conflict(gettext("This absence has ended already."), code="absence_ended")
         was_active = absence.is_active(now)
         absence.ended_at = now
         absence.save(update_fields=["ended_at"])
@@ -230,7 +249,8 @@ def absence_delete(*, member: Member, absence_id: int) -> None:
         state = absence.state(now)
         if state == "ended":
             raise Conflict(
-                "Ended absences stay in your history with their digest.", code="absence_ended"
+                gettext("Ended absences stay in your history with their digest."),
+                code="absence_ended",
             )
         if state == "active":
             absence_end(member=member, absence_id=absence.pk)
@@ -428,7 +448,7 @@ def digest_invitations_respond(
 
     if ids is None and min_mutual is None:
         raise Invalid(
-            "Choose invitations, or a minimum of mutual connections.", code="no_selection"
+            gettext("Choose invitations, or a minimum of mutual connections."), code="no_selection"
         )
     absence = queries.absence_for_member(member, absence_id)
     pending = digest_for(member, absence).invitations

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from django.http import HttpRequest
 from django.utils import timezone
@@ -11,7 +11,7 @@ from ninja import Field, Query, Router, Schema, Status
 
 from backsoon.api import ErrorOut
 from backsoon.pagination import keyset_page
-from backsoon.schemas import Page, PageParams
+from backsoon.schemas import Id, MemberOut, Page, PageParams
 
 from . import actions, queries
 from .digest import digest_for, digest_payload
@@ -26,7 +26,9 @@ class AbsencePatch(Schema):
     starts_at: datetime | None = None
     ends_at: datetime | None = None
     message: str | None = Text
-    translations: dict[str, str] | None = None
+    translations: (
+        dict[Annotated[str, Field(max_length=2)], Annotated[str, Field(max_length=2000)]] | None
+    ) = None
     audience: Literal["everyone", "connections", "nobody"] | None = None
     others_message: str | None = Text
     backup: str | None = Field(None, max_length=30)
@@ -133,7 +135,7 @@ def absence_end(request: HttpRequest, absence_id: int) -> dict[str, Any]:
 
 class DigestInvitationsIn(Schema):
     action: Literal["accept", "ignore"]
-    ids: list[int] | None = Field(None, max_length=1000)
+    ids: list[Id] | None = Field(None, max_length=1000)
     min_mutual: int | None = Field(None, ge=0, le=10000)
 
 
@@ -141,7 +143,86 @@ class AnsweredOut(Schema):
     answered: list[int]
 
 
-@router.get("/{absence_id}/digest", response={200: dict[str, Any], 404: ErrorOut})
+class DigestTotals(Schema):
+    messages_from_connections: int
+    messages_from_others: int
+    conversations: int
+    invitations: int
+    auto_accepted: int
+    auto_replies_sent: int
+    mentions: int
+    comments: int
+    reactions: int
+
+
+class DigestConversation(Schema):
+    conversation: int
+    kind: str
+    subject: str
+    senders: list[MemberOut]
+    count: int
+    first_line: str
+    first_at: datetime
+    last_at: datetime
+    link: str
+
+
+class DigestInvitation(Schema):
+    id: int
+    from_: str = Field(..., alias="from")
+    from_member: MemberOut
+    note: str
+    status: str
+    created_at: datetime
+    mutual_connections: int
+    link: str
+
+
+class DigestMention(Schema):
+    post: int
+    kind: Literal["post", "comment"]
+    actor: str
+    actor_name: str
+    excerpt: str
+    at: datetime
+    link: str
+
+
+class DigestPost(Schema):
+    post: int
+    excerpt: str
+    link: str
+    count: int
+
+
+class DigestComments(DigestPost):
+    last_at: datetime
+
+
+class DigestReactions(Schema):
+    total: int
+    by_type: dict[str, int]
+    posts: list[DigestPost]
+
+
+class DigestOut(Schema):
+    """The return digest (AWAY-SPEC D1), most important first."""
+
+    absence: int
+    starts_at: datetime
+    ends_at: datetime
+    totals: DigestTotals
+    messages_from_connections: list[DigestConversation]
+    messages_from_others: list[DigestConversation]
+    invitations: list[DigestInvitation]
+    auto_accepted: list[DigestInvitation]
+    auto_replies_sent: int
+    mentions: list[DigestMention]
+    comments: list[DigestComments]
+    reactions: DigestReactions
+
+
+@router.get("/{absence_id}/digest", response={200: DigestOut, 404: ErrorOut}, by_alias=True)
 def absence_digest(request: HttpRequest, absence_id: int) -> dict[str, Any]:
     """What arrived while away, most important first (AWAY-SPEC D1): messages from
     connections, other messages, invitations, mentions, comments, reactions."""

@@ -48,6 +48,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from backsoon.accounts.models import Member
 from backsoon.errors import Conflict, DomainError, Invalid, NotFound, RateLimited
@@ -265,7 +266,9 @@ def plan_calendar_absences(
         if blocker is not None or problem:
             window.blocker = blocker
             window.reason = (
-                "It overlaps another absence of yours." if blocker is not None else problem or ""
+                gettext("It overlaps another absence of yours.")
+                if blocker is not None
+                else problem or ""
             )
             plan.skip.append(window)
             # Absences that were meant for this window stay as they are.
@@ -312,13 +315,16 @@ def _settings_for_update(member: Member) -> CalendarSettings:
 
 def _clean_keywords(keywords: list[str]) -> list[str]:
     if not isinstance(keywords, list) or not all(isinstance(k, str) for k in keywords):
-        raise Invalid("keywords is a list of texts.", code="bad_keywords")
+        raise Invalid(gettext("keywords is a list of texts."), code="bad_keywords")
     cleaned = normalize_keywords(keywords)
     if len(cleaned) > MAX_KEYWORDS:
-        raise Invalid(f"At most {MAX_KEYWORDS} keywords.", code="bad_keywords")
+        raise Invalid(
+            gettext("At most %(max)s keywords.") % {"max": MAX_KEYWORDS}, code="bad_keywords"
+        )
     if too_long := [k for k in cleaned if len(k) > KEYWORD_MAX]:
         raise Invalid(
-            f"A keyword is at most {KEYWORD_MAX} characters: '{too_long[0][:80]}'.",
+            gettext("A keyword is at most %(max)s characters: '%(keyword)s'.")
+            % {"max": KEYWORD_MAX, "keyword": too_long[0][:80]},
             code="bad_keywords",
         )
     return cleaned
@@ -347,12 +353,16 @@ def calendar_settings_update(
     if default_message is not None:
         if len(default_message) > MESSAGE_MAX:
             raise Invalid(
-                f"The default message is at most {MESSAGE_MAX} characters.", code="text_too_long"
+                gettext("The default message is at most %(max)s characters.")
+                % {"max": MESSAGE_MAX},
+                code="text_too_long",
             )
         fields["default_message"] = default_message
     if default_audience is not None:
         if default_audience not in Absence.Audience.values:
-            raise Invalid("audience is one of everyone, connections, nobody.", code="bad_audience")
+            raise Invalid(
+                gettext("audience is one of everyone, connections, nobody."), code="bad_audience"
+            )
         fields["default_audience"] = default_audience
     now = timezone.now()
     with transaction.atomic():
@@ -406,7 +416,7 @@ def _member_tz(member: Member) -> str:
 
 def _parse(member: Member, data: bytes, now: datetime) -> list[EventWindow]:
     if len(data) > MAX_ICS_BYTES:
-        raise TooLarge("A calendar file is at most 2 MB.")
+        raise TooLarge(gettext("A calendar file is at most 2 MB."))
     options = calendar_settings_for(member)
     result = parse_absence_events(
         data, tz_name=_member_tz(member), keywords=options.keywords or [], now=now
@@ -414,7 +424,7 @@ def _parse(member: Member, data: bytes, now: datetime) -> list[EventWindow]:
     if result.problems:
         raise Invalid(
             {
-                "message": "The calendar could not be read, so nothing was imported.",
+                "message": gettext("The calendar could not be read, so nothing was imported."),
                 "problems": result.problems,
             },
             code="calendar_unreadable",
@@ -448,7 +458,7 @@ def _import(
     with transaction.atomic():
         _lock_member(member)
         if feed is not None and not CalendarFeed.objects.filter(pk=feed.pk).exists():
-            raise NotFound("No such calendar feed.", code="calendar_feed_not_found")
+            raise NotFound(gettext("No such calendar feed."), code="calendar_feed_not_found")
         _store_events(member=member, feed=feed, windows=windows)
         report = _reconcile(member=member, now=now)
     report.events = len(windows)
@@ -610,7 +620,7 @@ def calendar_feed_for_member(member: Member, feed_id: int) -> CalendarFeed:
     """
     feed = CalendarFeed.objects.select_related("member").filter(pk=feed_id, member=member).first()
     if feed is None:
-        raise NotFound("No such calendar feed.", code="calendar_feed_not_found")
+        raise NotFound(gettext("No such calendar feed."), code="calendar_feed_not_found")
     return feed
 
 
@@ -644,7 +654,9 @@ def _resolve(host: str, port: int) -> list[tuple[Any, ...]]:
     infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     for info in infos:
         if not address_allowed(str(info[4][0])):
-            raise FetchRefused(f"{host} points to a private or local network address.")
+            raise FetchRefused(
+                gettext("%(host)s points to a private or local network address.") % {"host": host}
+            )
     return infos
 
 
@@ -661,44 +673,51 @@ def calendar_feed_url_check(url: str) -> str:
     url = (url or "").strip()
     if not url or len(url) > FEED_URL_MAX or any(ch.isspace() or ord(ch) < 32 for ch in url):
         raise Invalid(
-            f"Give the web address of the feed (at most {FEED_URL_MAX} characters, no spaces).",
+            gettext("Give the web address of the feed (at most %(max)s characters, no spaces).")
+            % {"max": FEED_URL_MAX},
             code="calendar_url_invalid",
         )
     try:
         parts = urlsplit(url)
         port = parts.port
     except ValueError:
-        raise Invalid("This is not a valid web address.", code="calendar_url_invalid") from None
+        raise Invalid(
+            gettext("This is not a valid web address."), code="calendar_url_invalid"
+        ) from None
     scheme = parts.scheme.lower()
     if scheme in ("webcal", "webcals"):
         scheme = "https"
     if scheme not in ("http", "https"):
         raise Invalid(
-            "Only http:// and https:// feed addresses are fetched.", code="calendar_url_scheme"
+            gettext("Only http:// and https:// feed addresses are fetched."),
+            code="calendar_url_scheme",
         )
     if parts.username is not None or parts.password is not None:
         raise Invalid(
-            "Leave the user name and password out of the feed address.",
+            gettext("Leave the user name and password out of the feed address."),
             code="calendar_url_invalid",
         )
     host = parts.hostname or ""
     if not host:
-        raise Invalid("The feed address has no host name.", code="calendar_url_invalid")
+        raise Invalid(gettext("The feed address has no host name."), code="calendar_url_invalid")
     try:
         ascii_host = host.encode("idna").decode("ascii") if not host.isascii() else host
     except UnicodeError:
-        raise Invalid("The host name is not valid.", code="calendar_url_invalid") from None
+        raise Invalid(gettext("The host name is not valid."), code="calendar_url_invalid") from None
     try:
         _resolve(ascii_host, port or (443 if scheme == "https" else 80))
     except FetchRefused:
         raise Invalid(
-            "This feed address points to a private or local network address; "
-            "only public addresses are fetched.",
+            gettext(
+                "This feed address points to a private or local network address; "
+                "only public addresses are fetched."
+            ),
             code="calendar_url_private",
         ) from None
     except (OSError, UnicodeError):
         raise Invalid(
-            f"The host {host} could not be found.", code="calendar_url_unresolvable"
+            gettext("The host %(host)s could not be found.") % {"host": host},
+            code="calendar_url_unresolvable",
         ) from None
     netloc = f"[{ascii_host}]" if ":" in ascii_host else ascii_host
     if port is not None:
@@ -708,7 +727,7 @@ def calendar_feed_url_check(url: str) -> str:
     normalized = urlunsplit((scheme, netloc, path, query, ""))
     if len(normalized) > FEED_URL_MAX:
         raise Invalid(
-            f"The feed address is longer than {FEED_URL_MAX} characters.",
+            gettext("The feed address is longer than %(max)s characters.") % {"max": FEED_URL_MAX},
             code="calendar_url_invalid",
         )
     return normalized
@@ -725,13 +744,16 @@ def calendar_feed_add(*, member: Member, url: str) -> CalendarFeed:
     with transaction.atomic():
         _lock_member(member)
         if CalendarFeed.objects.filter(member=member).count() >= MAX_FEEDS:
-            raise Invalid(f"At most {MAX_FEEDS} calendar feeds.", code="too_many_feeds")
+            raise Invalid(
+                gettext("At most %(max)s calendar feeds.") % {"max": MAX_FEEDS},
+                code="too_many_feeds",
+            )
         try:
             with transaction.atomic():
                 feed = CalendarFeed.objects.create(member=member, url=normalized)
         except IntegrityError:
             raise Conflict(
-                "You already subscribe to this feed.", code="calendar_feed_exists"
+                gettext("You already subscribe to this feed."), code="calendar_feed_exists"
             ) from None
     return feed
 
@@ -800,7 +822,7 @@ def calendar_feed_sync_now(*, member: Member, feed_id: int) -> ImportReport:
     if feed.last_fetched_at is not None and now - feed.last_fetched_at < MANUAL_SYNC_EVERY:
         wait = MANUAL_SYNC_EVERY - (now - feed.last_fetched_at)
         raise RateLimited(
-            "This feed was fetched a moment ago; try again in a few seconds.",
+            gettext("This feed was fetched a moment ago; try again in a few seconds."),
             retry_after=int(wait.total_seconds()) + 1,
         )
     return calendar_feed_sync(feed=feed)
@@ -844,7 +866,7 @@ def calendar_feeds_sync_due(*, now: datetime) -> int:
             _feed_record(
                 feed,
                 status=CalendarFeed.Status.ERROR,
-                error="Something went wrong while reading this feed; it is retried later.",
+                error=gettext("Something went wrong while reading this feed; it is retried later."),
             )
     return synced
 
@@ -915,7 +937,7 @@ class _RedirectHandler(urllib.request.HTTPRedirectHandler):
         newurl: str,
     ) -> urllib.request.Request | None:
         if urlsplit(newurl).scheme.lower() not in ("http", "https"):
-            raise FetchRefused("The feed redirects to an address that is not http(s).")
+            raise FetchRefused(gettext("The feed redirects to an address that is not http(s)."))
         return super().redirect_request(req, fp, code, msg, headers, newurl)
 
 
@@ -944,10 +966,13 @@ def calendar_feed_fetch(url: str) -> bytes:
     """
 
     def failed(reason: str) -> Invalid:
-        return Invalid(f"The feed could not be fetched: {reason}", code="calendar_fetch_failed")
+        return Invalid(
+            gettext("The feed could not be fetched: %(reason)s") % {"reason": reason},
+            code="calendar_fetch_failed",
+        )
 
     if urlsplit(url).scheme.lower() not in ("http", "https"):
-        raise failed("only http:// and https:// addresses are fetched.")
+        raise failed(gettext("only http:// and https:// addresses are fetched."))
     request = urllib.request.Request(  # noqa: S310 (scheme checked above and on redirects)
         url, headers={"User-Agent": USER_AGENT, "Accept": "text/calendar, */*;q=0.5"}
     )
@@ -956,26 +981,29 @@ def calendar_feed_fetch(url: str) -> bytes:
         with _opener().open(request, timeout=FETCH_TIMEOUT_SECONDS) as response:
             declared = response.headers.get("Content-Length", "")
             if declared.isdigit() and int(declared) > MAX_ICS_BYTES:
-                raise TooLarge("The feed is larger than 2 MB.")
+                raise TooLarge(gettext("The feed is larger than 2 MB."))
             body = bytearray()
             while chunk := response.read(64 * 1024):
                 body += chunk
                 if len(body) > MAX_ICS_BYTES:
-                    raise TooLarge("The feed is larger than 2 MB.")
+                    raise TooLarge(gettext("The feed is larger than 2 MB."))
                 if time.monotonic() > deadline:
-                    raise failed("the server took too long to send it.")
+                    raise failed(gettext("the server took too long to send it."))
             return bytes(body)
     except FetchRefused as exc:
         raise failed(str(exc)) from None
     except urllib.error.HTTPError as exc:
-        raise failed(f"the server answered {exc.code} {exc.reason}.") from None
+        raise failed(
+            gettext("the server answered %(status)s %(reason)s.")
+            % {"status": exc.code, "reason": exc.reason}
+        ) from None
     except urllib.error.URLError as exc:
         reason = exc.reason
         if isinstance(reason, FetchRefused):
             raise failed(str(reason)) from None
         raise failed(f"{reason}.") from None
     except TimeoutError:
-        raise failed("the server did not answer in time.") from None
+        raise failed(gettext("the server did not answer in time.")) from None
     except (OSError, http.client.HTTPException, ValueError) as exc:
         raise failed(f"{type(exc).__name__}: {exc}.") from None
 
@@ -1023,10 +1051,10 @@ def calendar_export_ics(*, token: str) -> bytes:
         NotFound: unknown or revoked token.
     """
     if not token or len(token) > 200:
-        raise NotFound("No such calendar.", code="calendar_not_found")
+        raise NotFound(gettext("No such calendar."), code="calendar_not_found")
     owner = CalendarSettings.objects.filter(export_token_digest=_token_digest(token)).first()
     if owner is None:
-        raise NotFound("No such calendar.", code="calendar_not_found")
+        raise NotFound(gettext("No such calendar."), code="calendar_not_found")
     absences = Absence.objects.filter(member_id=owner.member_id).order_by("starts_at", "pk")
     return absences_to_ics(
         (

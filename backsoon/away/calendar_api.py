@@ -22,6 +22,7 @@ from typing import Annotated, Any, Literal
 import pydantic
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils.translation import gettext
 from ninja import Field, Router, Schema, Status
 
 from backsoon.api import ErrorOut
@@ -143,10 +144,10 @@ def _read_body(request: HttpRequest, limit: int) -> bytes:
     """
     declared = request.META.get("CONTENT_LENGTH") or ""
     if declared.isdigit() and int(declared) > limit:
-        raise actions.TooLarge("A calendar file is at most 2 MB.")
+        raise actions.TooLarge(gettext("A calendar file is at most 2 MB."))
     data = request.read(limit + 1)
     if len(data) > limit:
-        raise actions.TooLarge("A calendar file is at most 2 MB.")
+        raise actions.TooLarge(gettext("A calendar file is at most 2 MB."))
     return data
 
 

@@ -194,7 +194,9 @@ def calendar_export(request: HttpRequest, token: str) -> HttpResponse:
     try:
         body = actions.calendar_export_ics(token=token)
     except NotFound:
-        return HttpResponseNotFound("No such calendar.", content_type="text/plain; charset=utf-8")
+        return HttpResponseNotFound(
+            _("No such calendar."), content_type="text/plain; charset=utf-8"
+        )
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = 'inline; filename="backsoon-absences.ics"'
     response["Cache-Control"] = "private, no-store"

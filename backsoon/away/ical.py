@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo
 
 import icalendar
 import recurring_ical_events
+from django.utils.translation import gettext, gettext_noop
 
 from .rules import whole_days_window
 
@@ -42,7 +43,7 @@ HORIZON_DAYS = 365
 # is 365; far more than this is not a calendar we can trust, and the bound keeps a
 # hostile file from costing more than a moment of CPU.
 MAX_OCCURRENCES = 5000
-TOO_COMPLEX = (
+TOO_COMPLEX = gettext_noop(
     "The recurring absence events of this calendar are too many or too complex to read: "
     "check for events that repeat very often or started very long ago."
 )
@@ -153,7 +154,7 @@ def parse_absence_events(
     keywords = normalize_keywords(keywords)
     calendar, problem = _read_calendar(data)
     if calendar is None:
-        return ParseResult(problems=[problem or "This is not an iCalendar (.ics) file."])
+        return ParseResult(problems=[problem or gettext("This is not an iCalendar (.ics) file.")])
 
     problems: list[str] = []
     series: dict[str, list[Any]] = defaultdict(list)
@@ -171,7 +172,7 @@ def parse_absence_events(
         if not any(marks_absence(c, keywords) for c in components):
             continue
         if time.monotonic() > deadline:
-            return ParseResult(problems=[TOO_COMPLEX])
+            return ParseResult(problems=[gettext(TOO_COMPLEX)])
         if series_problem := _series_problem(components):
             problems.append(f"{_describe(uid, components)}: {series_problem}")
             continue
@@ -183,7 +184,7 @@ def parse_absence_events(
             continue
         occurrences += len(expanded)
         if occurrences > MAX_OCCURRENCES:
-            return ParseResult(problems=[TOO_COMPLEX])
+            return ParseResult(problems=[gettext(TOO_COMPLEX)])
         for occurrence in expanded:
             window = _window(occurrence, uid=uid, recurring=recurring, tz=tz, tz_name=tz_name)
             if window.ends_at <= max(now, window.starts_at) or window.starts_at >= horizon_end:
@@ -199,13 +200,15 @@ def parse_absence_events(
 
 def _read_calendar(data: bytes) -> tuple[Any | None, str | None]:
     if not data.strip():
-        return None, "The file is empty."
+        return None, gettext("The file is empty.")
     try:
         calendar = icalendar.Calendar.from_ical(data)
     except Exception as exc:  # icalendar raises ValueError and friends on garbage
-        return None, f"This is not a readable iCalendar (.ics) file: {_short(exc)}"
+        return None, gettext("This is not a readable iCalendar (.ics) file: %(reason)s") % {
+            "reason": _short(exc)
+        }
     if isinstance(calendar, list) or getattr(calendar, "name", "") != "VCALENDAR":
-        return None, "The file has no VCALENDAR: export the calendar, not a single event."
+        return None, gettext("The file has no VCALENDAR: export the calendar, not a single event.")
     return calendar, None
 
 
@@ -223,7 +226,7 @@ def _uid(component: Any) -> str:
 
 def _describe(uid: str, components: list[Any]) -> str:
     summary = next((str(c.get("SUMMARY")) for c in components if c.get("SUMMARY")), "")
-    name = f'"{summary[:80]}"' if summary else "An event without a title"
+    name = f'"{summary[:80]}"' if summary else gettext("An event without a title")
     return f"{name} (UID {uid[:80]})"
 
 
@@ -232,29 +235,35 @@ def _series_problem(components: list[Any]) -> str | None:
     for component in components:
         for name, message in getattr(component, "errors", []) or []:
             if name in _TIME_PROPERTIES:
-                return f"{name} could not be read ({_short(message)})."
+                return gettext("%(name)s could not be read (%(reason)s).") % {
+                    "name": name,
+                    "reason": _short(message),
+                }
         if "DTSTART" not in component:
-            return "it has no start (DTSTART)."
+            return gettext("it has no start (DTSTART).")
         for name in ("DTSTART", "DTEND", "RECURRENCE-ID"):
             prop = component.get(name)
             if isinstance(prop, list):
-                return f"{name} appears more than once."
+                return gettext("%(name)s appears more than once.") % {"name": name}
             value = getattr(prop, "dt", None)
             if isinstance(value, datetime) and value.tzinfo is None and "TZID" in prop.params:
-                return f"{name} uses the unknown time zone '{prop.params['TZID']}'."
+                return gettext("%(name)s uses the unknown time zone '%(tz)s'.") % {
+                    "name": name,
+                    "tz": prop.params["TZID"],
+                }
         rules = component.get("RRULE") or []
         for rule in rules if isinstance(rules, list) else [rules]:
             frequency = [str(f).upper() for f in rule.get("FREQ", [])]
             if TOO_FREQUENT.intersection(frequency) or any(
                 len(rule.get(part, [])) > 1 for part in ("BYHOUR", "BYMINUTE", "BYSECOND")
             ):
-                return "it repeats more than once a day, which is not an absence."
+                return gettext("it repeats more than once a day, which is not an absence.")
         try:
             start, end = component.start, component.end
         except Exception as exc:  # icalendar: InvalidCalendar for mixed date/datetime
             return _short(exc)
         if isinstance(start, datetime) != isinstance(end, datetime):
-            return "its start and end must both be dates or both be times."
+            return gettext("its start and end must both be dates or both be times.")
     return None
 
 
@@ -309,7 +318,7 @@ def _capped(problems: list[str]) -> list[str]:
     if len(problems) <= MAX_PROBLEMS_LISTED:
         return problems
     more = len(problems) - MAX_PROBLEMS_LISTED
-    return [*problems[:MAX_PROBLEMS_LISTED], f"… and {more} more."]
+    return [*problems[:MAX_PROBLEMS_LISTED], gettext("… and %(count)s more.") % {"count": more}]
 
 
 # -- Export -----------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from backsoon.accounts.models import Member
 from backsoon.errors import NotFound
@@ -120,7 +121,7 @@ def absence_for_member(member: Member, absence_id: int) -> Absence:
         .first()
     )
     if absence is None:
-        raise NotFound("No such absence.", code="absence_not_found")
+        raise NotFound(gettext("No such absence."), code="absence_not_found")
     return absence
 
 

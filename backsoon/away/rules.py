@@ -13,6 +13,8 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
+from django.utils.translation import gettext
+
 MAX_REPEAT_AFTER_DAYS = 30
 MAX_ABSENCE_DAYS = 366
 
@@ -192,9 +194,9 @@ def whole_days_window(first_day: date, last_day: date, tz_name: str) -> tuple[da
 def window_problem(starts_at: datetime, ends_at: datetime, now: datetime) -> str | None:
     """A3: why ``[starts_at, ends_at)`` is not an acceptable absence window, or None."""
     if ends_at <= starts_at:
-        return "The end must be after the start."
+        return gettext("The end must be after the start.")
     if ends_at <= now:
-        return "The end must be in the future."
+        return gettext("The end must be in the future.")
     if ends_at - starts_at > timedelta(days=MAX_ABSENCE_DAYS):
-        return f"An absence is at most {MAX_ABSENCE_DAYS} days long."
+        return gettext("An absence is at most %(max)s days long.") % {"max": MAX_ABSENCE_DAYS}
     return None

@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from backsoon.accounts.models import Member
@@ -76,10 +77,12 @@ def _next_url(request: HttpRequest) -> str | None:
 
 def _day_range(first: date, last: date) -> str:
     """Whole days, both included ("Mon 22 Dec to Fri 2 Jan 2060" with a dash), or one day."""
+    # Date formats are translated: Dutch writes months in lower case ("vr 2 jan").
+    day_year = pgettext("date format", "D j M Y")
     if first == last:
-        return formats.date_format(first, "D j M Y")
-    start_format = "D j M" if first.year == last.year else "D j M Y"
-    return _span(formats.date_format(first, start_format), formats.date_format(last, "D j M Y"))
+        return formats.date_format(first, day_year)
+    start_format = pgettext("date format", "D j M") if first.year == last.year else day_year
+    return _span(formats.date_format(first, start_format), formats.date_format(last, day_year))
 
 
 def _span(start: str, end: str) -> str:
@@ -137,9 +140,8 @@ def absence_row(absence: Absence, tz_name: str, now: datetime) -> dict[str, Any]
         dates = _day_range(first.date(), last_day_away(absence.ends_at, tz_name))
     else:
         last = absence.ends_at.astimezone(tz)
-        dates = _span(
-            formats.date_format(first, "D j M Y, H:i"), formats.date_format(last, "D j M Y, H:i")
-        )
+        moment = pgettext("date format", "D j M Y, H:i")
+        dates = _span(formats.date_format(first, moment), formats.date_format(last, moment))
     return {
         "absence": absence,
         "state": absence.state(now),

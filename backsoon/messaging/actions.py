@@ -7,8 +7,10 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
-from django.db.models import BigIntegerField, Case, F, PositiveIntegerField, Value, When
+from django.db.models import BigIntegerField, Case, F, PositiveIntegerField, Q, Value, When
+from django.db.models.functions import Greatest
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from backsoon.accounts.models import Member
 from backsoon.accounts.queries import member_by_username
@@ -33,9 +35,12 @@ MESSAGES_PER_MINUTE = 30
 
 def _clean_body(body: str) -> str:
     if not isinstance(body, str) or not body.strip():
-        raise Invalid("A message needs some text.", code="empty_message")
+        raise Invalid(gettext("A message needs some text."), code="empty_message")
     if len(body) > BODY_MAX:
-        raise Invalid(f"A message is at most {BODY_MAX} characters.", code="message_too_long")
+        raise Invalid(
+            gettext("A message is at most %(max)s characters.") % {"max": BODY_MAX},
+            code="message_too_long",
+        )
     return body
 
 
@@ -55,20 +60,24 @@ def conversation_start(
     """
     subject = (subject or "").strip()
     if len(subject) > SUBJECT_MAX:
-        raise Invalid(f"The subject is at most {SUBJECT_MAX} characters.", code="subject_too_long")
+        raise Invalid(
+            gettext("The subject is at most %(max)s characters.") % {"max": SUBJECT_MAX},
+            code="subject_too_long",
+        )
     others: dict[int, Member] = {}
     for username in usernames:
         member = member_by_username(username)
         if member.pk != creator.pk:
             others[member.pk] = member
     if not others:
-        raise Invalid("Name at least one other member.", code="no_participants")
+        raise Invalid(gettext("Name at least one other member."), code="no_participants")
     if len(others) > GROUP_MAX_OTHERS:
         raise Invalid(
-            f"A group has at most {GROUP_MAX_OTHERS} other members.", code="too_many_participants"
+            gettext("A group has at most %(max)s other members.") % {"max": GROUP_MAX_OTHERS},
+            code="too_many_participants",
         )
     if network.blocked_ids_between(creator.pk, others):
-        raise Forbidden("You can not message one of these members.", code="blocked")
+        raise Forbidden(gettext("You can not message one of these members."), code="blocked")
     is_direct = len(others) == 1
     key = queries.direct_key(creator.pk, next(iter(others))) if is_direct else None
     if key is not None:
@@ -116,8 +125,11 @@ def _check_stranger_rate(creator: Member, now: datetime) -> None:
             STRANGER_CONVERSATIONS_PER_DAY - 1
         ]
         raise RateLimited(
-            f"You can start at most {STRANGER_CONVERSATIONS_PER_DAY} conversations a day "
-            "with members you are not connected to.",
+            gettext(
+                "You can start at most %(max)s conversations a day "
+                "with members you are not connected to."
+            )
+            % {"max": STRANGER_CONVERSATIONS_PER_DAY},
             retry_after=int((oldest + timedelta(days=1) - now).total_seconds()) + 1,
             code="conversation_rate_limited",
         )
@@ -134,7 +146,8 @@ def _check_message_rate(sender: Member, now: datetime) -> None:
     if len(times) >= MESSAGES_PER_MINUTE:
         retry = int((times[-1] + timedelta(minutes=1) - now).total_seconds()) + 1
         raise RateLimited(
-            f"You can send at most {MESSAGES_PER_MINUTE} messages a minute.",
+            gettext("You can send at most %(max)s messages a minute.")
+            % {"max": MESSAGES_PER_MINUTE},
             retry_after=retry,
             code="message_rate_limited",
         )
@@ -155,15 +168,16 @@ def conversation_add_participants(
     with transaction.atomic():
         conversation = queries.conversation_for_member(member, conversation_id)
         if conversation.kind != Conversation.Kind.GROUP:
-            raise Invalid("Start a group to add more members.", code="not_a_group")
+            raise Invalid(gettext("Start a group to add more members."), code="not_a_group")
         new = {m.pk: m for m in (member_by_username(u) for u in usernames)}
         if network.blocked_ids_between(member.pk, new):
-            raise Forbidden("You can not add one of these members.", code="blocked")
+            raise Forbidden(gettext("You can not add one of these members."), code="blocked")
         current = {p.member_id: p for p in Participant.objects.filter(conversation=conversation)}
         active = {mid for mid, p in current.items() if p.left_at is None}
         if len(active | set(new)) > GROUP_MAX_OTHERS + 1:
             raise Invalid(
-                f"A group has at most {GROUP_MAX_OTHERS + 1} members.", code="too_many_participants"
+                gettext("A group has at most %(max)s members.") % {"max": GROUP_MAX_OTHERS + 1},
+                code="too_many_participants",
             )
         now = timezone.now()
         for mid in new:
@@ -185,7 +199,7 @@ def conversation_leave(*, member: Member, conversation_id: int) -> None:
     with transaction.atomic():
         conversation = queries.conversation_for_member(member, conversation_id)
         if conversation.kind != Conversation.Kind.GROUP:
-            raise Invalid("You can only leave group conversations.", code="not_a_group")
+            raise Invalid(gettext("You can only leave group conversations."), code="not_a_group")
         Participant.objects.filter(conversation=conversation, member=member).update(
             left_at=timezone.now(), unread_count=0
         )
@@ -243,7 +257,7 @@ def message_send(
     body = _clean_body(body)
     if client_key is not None:
         if not 1 <= len(client_key) <= 64:
-            raise Invalid("client_key has 1 to 64 characters.", code="bad_client_key")
+            raise Invalid(gettext("client_key has 1 to 64 characters."), code="bad_client_key")
         existing = Message.objects.filter(sender=sender, client_key=client_key).first()
         if existing is not None:
             return existing
@@ -255,7 +269,7 @@ def message_send(
     others = [p.member for p in participants if p.member_id != sender.pk]
     is_direct = conversation.kind == Conversation.Kind.DIRECT
     if is_direct and others and network.block_between(sender.pk, others[0].pk):
-        raise Forbidden("You can not message this member.", code="blocked")
+        raise Forbidden(gettext("You can not message this member."), code="blocked")
     away = active_absences([p.member_id for p in participants], now)
     plan = None
     if is_direct and len(others) == 1 and others[0].pk in away:
@@ -318,13 +332,22 @@ def message_insert(
         sent_at=sent_at,
         client_key=client_key,
     )
+    # Concurrent sends to one conversation take their ids (a sequence) before the row
+    # lock and commit in either order: keep the newest message, and never move a time
+    # backwards (tests/reliability/test_cross_process.py).
+    newer = Q(last_message__isnull=True) | Q(last_message_id__lt=message.pk)
     Conversation.objects.filter(pk=conversation.pk).update(
-        last_message=message, last_message_at=sent_at
+        last_message_id=Case(
+            When(newer, then=Value(message.pk)),
+            default=F("last_message_id"),
+            output_field=BigIntegerField(),
+        ),
+        last_message_at=Greatest(F("last_message_at"), Value(sent_at)),
     )
     conversation.last_message = message
     conversation.last_message_at = sent_at
     updates = {
-        "last_message_at": Value(sent_at),
+        "last_message_at": Greatest(F("last_message_at"), Value(sent_at)),
         "unread_count": Case(
             When(member_id__in=list(recipient_ids), then=F("unread_count") + 1),
             default=F("unread_count"),
@@ -333,7 +356,7 @@ def message_insert(
     }
     if mark_sender_read:
         updates["last_read_message_id"] = Case(
-            When(member_id=sender.pk, then=Value(message.pk)),
+            When(member_id=sender.pk, then=Greatest(F("last_read_message_id"), Value(message.pk))),
             default=F("last_read_message_id"),
             output_field=BigIntegerField(),
         )
@@ -358,7 +381,7 @@ def bulk_announce(*, bot: Member, usernames: Sequence[str] | None, body: str) ->
         Forbidden: the sender is not a bot account.
     """
     if not bot.is_bot:
-        raise Forbidden("Only bot accounts send bulk announcements.", code="not_a_bot")
+        raise Forbidden(gettext("Only bot accounts send bulk announcements."), code="not_a_bot")
     body = _clean_body(body)
     recipients = Member.objects.filter(is_active=True, is_bot=False).exclude(pk=bot.pk)
     if usernames is not None:

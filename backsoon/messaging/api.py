@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
@@ -12,7 +12,7 @@ from backsoon.accounts.models import Member
 from backsoon.accounts.presenters import member_cards
 from backsoon.api import ErrorOut
 from backsoon.pagination import keyset_page
-from backsoon.schemas import AwayBadge, MemberOut, Page, PageParams
+from backsoon.schemas import MAX_ID, AwayBadge, MemberOut, Page, PageParams
 
 from . import actions, queries
 from .models import Conversation, Message
@@ -20,13 +20,16 @@ from .models import Conversation, Message
 router = Router(tags=["messaging"])
 
 
+Username = Annotated[str, Field(max_length=30)]
+
+
 class ConversationIn(Schema):
-    participants: list[str] = Field(..., min_length=1, max_length=60)
+    participants: list[Username] = Field(..., min_length=1, max_length=60)
     subject: str = Field("", max_length=200)
 
 
 class ParticipantsIn(Schema):
-    participants: list[str] = Field(..., min_length=1, max_length=50)
+    participants: list[Username] = Field(..., min_length=1, max_length=50)
 
 
 class MessageIn(Schema):
@@ -60,7 +63,7 @@ class ConversationOut(Schema):
 
 
 class MessagesQuery(PageParams):
-    after: int | None = Field(None, ge=0)
+    after: int | None = Field(None, ge=0, le=MAX_ID)
 
 
 class UnreadOut(Schema):

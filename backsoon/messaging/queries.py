@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db.models import Prefetch, QuerySet, Sum
+from django.utils.translation import gettext
 
 from backsoon.accounts.models import Member
 from backsoon.errors import NotFound
@@ -27,7 +28,7 @@ def conversation_for_member(member: Member, conversation_id: int) -> Conversatio
         .first()
     )
     if conversation is None:
-        raise NotFound("No such conversation.", code="conversation_not_found")
+        raise NotFound(gettext("No such conversation."), code="conversation_not_found")
     return conversation
 
 
@@ -44,7 +45,7 @@ def participants_for_sender(member: Member, conversation_id: int) -> list[Partic
         .order_by("id")
     )
     if not any(p.member_id == member.pk for p in participants):
-        raise NotFound("No such conversation.", code="conversation_not_found")
+        raise NotFound(gettext("No such conversation."), code="conversation_not_found")
     return participants
 
 

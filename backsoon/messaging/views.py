@@ -18,6 +18,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from backsoon.accounts.models import Member
@@ -25,7 +26,7 @@ from backsoon.accounts.presenters import member_cards
 from backsoon.accounts.queries import member_by_username
 from backsoon.errors import DomainError, NotFound
 from backsoon.network import queries as network_queries
-from backsoon.web.net import current_member
+from backsoon.web.net import current_member, with_retry_after
 
 from . import actions, queries
 from .forms import AddMembersForm, MessageForm, NewConversationForm, parse_usernames
@@ -137,8 +138,8 @@ def short_when(moment: datetime) -> str:
     if today - local.date() < timedelta(days=7):
         return formats.date_format(local, "D")
     if local.year == today.year:
-        return formats.date_format(local, "j M")
-    return formats.date_format(local, "j M Y")
+        return formats.date_format(local, pgettext("date format", "j M"))
+    return formats.date_format(local, pgettext("date format", "j M Y"))
 
 
 def _limit(request: HttpRequest) -> int:
@@ -317,6 +318,7 @@ def send(request: HttpRequest, conversation_id: int) -> HttpResponse:
         return _not_found(request)
     form = MessageForm(request.POST)
     status = 422
+    refused: DomainError | None = None
     if form.is_valid():
         try:
             actions.message_send(
@@ -330,9 +332,12 @@ def send(request: HttpRequest, conversation_id: int) -> HttpResponse:
         except DomainError as exc:
             form.add_error("body", error_text(exc))
             status = exc.status
+            refused = exc
         else:
             return redirect(reverse("messaging:conversation", args=[found.pk]) + "#latest")
-    return _conversation_page(request, member, found, form=form, status=status)
+    return with_retry_after(
+        _conversation_page(request, member, found, form=form, status=status), refused
+    )
 
 
 @login_required
@@ -343,7 +348,7 @@ def messages_fragment(request: HttpRequest, conversation_id: int) -> HttpRespons
     try:
         after = _int_param(request.GET.get("after")) or 0
     except ValueError:
-        return HttpResponseBadRequest("after must be a message id")
+        return HttpResponseBadRequest(_("after must be a message id"))
     try:
         found = queries.conversation_for_member(member, conversation_id)
     except NotFound:
@@ -434,6 +439,7 @@ def new(request: HttpRequest) -> HttpResponse:
     """Write to one member (their existing 1:1 conversation is reused) or start a group."""
     member = current_member(request)
     status = 200
+    refused: DomainError | None = None
     if request.method == "POST":
         form = NewConversationForm(request.POST)
         status = 422
@@ -452,6 +458,7 @@ def new(request: HttpRequest) -> HttpResponse:
             except DomainError as exc:
                 form.add_error(None, error_text(exc))
                 status = exc.status
+                refused = exc
             else:
                 return redirect(reverse("messaging:conversation", args=[started.pk]) + "#latest")
         picked = [
@@ -475,15 +482,18 @@ def new(request: HttpRequest) -> HttpResponse:
     cards = _cards_by_id(member, [*connections, *recipients])
     if request.method == "GET":
         form.initial["to"] = ", ".join(u for u in picked if u not in connection_names)
-    return render(
-        request,
-        "messaging/new.html",
-        {
-            "form": form,
-            "connections": [cards[m.pk] for m in connections],
-            "picked": set(picked),
-            "away_recipients": [cards[m.pk] for m in recipients if cards[m.pk]["away"]],
-            "has_connections_more": len(connections) >= PICKER_CONNECTIONS,
-        },
-        status=status,
+    return with_retry_after(
+        render(
+            request,
+            "messaging/new.html",
+            {
+                "form": form,
+                "connections": [cards[m.pk] for m in connections],
+                "picked": set(picked),
+                "away_recipients": [cards[m.pk] for m in recipients if cards[m.pk]["away"]],
+                "has_connections_more": len(connections) >= PICKER_CONNECTIONS,
+            },
+            status=status,
+        ),
+        refused,
     )

@@ -7,6 +7,7 @@ from datetime import timedelta
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from backsoon.accounts.models import Member
 from backsoon.accounts.queries import member_by_username
@@ -44,13 +45,16 @@ def invitation_send(*, sender: Member, to_username: str, note: str = "") -> Invi
     recipient = member_by_username(to_username)
     note = (note or "").strip()
     if recipient.pk == sender.pk:
-        raise Invalid("You can not invite yourself.", code="invite_self")
+        raise Invalid(gettext("You can not invite yourself."), code="invite_self")
     if len(note) > NOTE_MAX:
-        raise Invalid(f"The note is at most {NOTE_MAX} characters.", code="note_too_long")
+        raise Invalid(
+            gettext("The note is at most %(max)s characters.") % {"max": NOTE_MAX},
+            code="note_too_long",
+        )
     if queries.block_between(sender.pk, recipient.pk):
-        raise Forbidden("You can not invite this member.", code="blocked")
+        raise Forbidden(gettext("You can not invite this member."), code="blocked")
     if queries.are_connected(sender.pk, recipient.pk):
-        raise Conflict("You are already connected.", code="already_connected")
+        raise Conflict(gettext("You are already connected."), code="already_connected")
     _check_pending(sender, recipient)
     now = timezone.now()
     _check_cooldown(sender, recipient, now)
@@ -62,7 +66,8 @@ def invitation_send(*, sender: Member, to_username: str, note: str = "") -> Invi
         ]
         retry = int((oldest + timedelta(days=7) - now).total_seconds()) + 1
         raise RateLimited(
-            f"You can send at most {INVITATIONS_PER_WEEK} invitations a week.",
+            gettext("You can send at most %(max)s invitations a week.")
+            % {"max": INVITATIONS_PER_WEEK},
             retry_after=retry,
             code="invitation_rate_limited",
         )
@@ -111,7 +116,7 @@ def invitation_send(*, sender: Member, to_username: str, note: str = "") -> Invi
     except IntegrityError:
         # A concurrent invitation between the same two members won.
         raise Conflict(
-            "An invitation between you two is already pending.", code="invitation_pending"
+            gettext("An invitation between you two is already pending."), code="invitation_pending"
         ) from None
     invitation.from_member = sender
     invitation.to_member = recipient
@@ -123,10 +128,11 @@ def _check_pending(sender: Member, recipient: Member) -> None:
     if pending is None:
         return
     if pending.from_member_id == sender.pk:
-        raise Conflict("Your invitation is already pending.", code="invitation_pending")
+        raise Conflict(gettext("Your invitation is already pending."), code="invitation_pending")
     raise Conflict(
         {
-            "message": f"{recipient.display_name} already invited you: accept that invitation.",
+            "message": gettext("%(name)s already invited you: accept that invitation.")
+            % {"name": recipient.display_name},
             "invitation_id": pending.pk,
         },
         code="invitation_pending_reverse",
@@ -148,7 +154,8 @@ def _check_cooldown(sender: Member, recipient: Member, now) -> None:
     if last is not None:
         again = (last + REINVITE_COOLDOWN).date().isoformat()
         raise Conflict(
-            f"You can invite this member again from {again}.", code="invitation_cooldown"
+            gettext("You can invite this member again from %(date)s.") % {"date": again},
+            code="invitation_cooldown",
         )
 
 
@@ -156,10 +163,22 @@ def _respondable(member: Member, invitation_id: int, *, as_recipient: bool) -> I
     invitation = queries.invitation_for_member(member, invitation_id)
     owner = invitation.to_member_id if as_recipient else invitation.from_member_id
     if owner != member.pk:
-        who = "recipient" if as_recipient else "sender"
-        raise Forbidden(f"Only the {who} can do that.", code="not_allowed")
+        who = (
+            gettext("Only the recipient can do that.")
+            if as_recipient
+            else gettext("Only the sender can do that.")
+        )
+        raise Forbidden(who, code="not_allowed")
     if invitation.status != Invitation.Status.PENDING:
-        raise Conflict(f"This invitation is already {invitation.status}.", code="not_pending")
+        already: dict[str, str] = {
+            Invitation.Status.ACCEPTED: gettext("This invitation is already accepted."),
+            Invitation.Status.IGNORED: gettext("This invitation is already ignored."),
+            Invitation.Status.WITHDRAWN: gettext("This invitation is already withdrawn."),
+        }
+        raise Conflict(
+            already.get(invitation.status, gettext("This invitation was answered already.")),
+            code="not_pending",
+        )
     return invitation
 
 
@@ -191,7 +210,7 @@ def _accept(invitation: Invitation, *, now, auto: bool, recipient_away: bool) ->
         status=Invitation.Status.ACCEPTED, responded_at=now, auto_accepted=auto
     )
     if not claimed:
-        raise Conflict("This invitation was answered already.", code="not_pending")
+        raise Conflict(gettext("This invitation was answered already."), code="not_pending")
     invitation.status = Invitation.Status.ACCEPTED
     invitation.responded_at = now
     invitation.auto_accepted = auto
@@ -223,7 +242,7 @@ def _close(member: Member, invitation_id: int, status: str, *, as_recipient: boo
             pk=invitation.pk, status=Invitation.Status.PENDING
         ).update(status=status, responded_at=now)
         if not claimed:
-            raise Conflict("This invitation was answered already.", code="not_pending")
+            raise Conflict(gettext("This invitation was answered already."), code="not_pending")
         invitation.status = status
         invitation.responded_at = now
         if as_recipient:
@@ -274,7 +293,7 @@ def connection_remove(*, member: Member, username: str) -> None:
             Q(member=member, other=other) | Q(member=other, other=member)
         ).delete()
         if not deleted:
-            raise NotFound("You are not connected to this member.", code="not_connected")
+            raise NotFound(gettext("You are not connected to this member."), code="not_connected")
         Member.objects.filter(pk__in=[member.pk, other.pk], connections_count__gt=0).update(
             connections_count=F("connections_count") - 1
         )
@@ -307,9 +326,9 @@ def follow_create(*, member: Member, username: str) -> Member:
     """
     other = member_by_username(username)
     if other.pk == member.pk:
-        raise Invalid("You can not follow yourself.", code="follow_self")
+        raise Invalid(gettext("You can not follow yourself."), code="follow_self")
     if queries.block_between(member.pk, other.pk):
-        raise Forbidden("You can not follow this member.", code="blocked")
+        raise Forbidden(gettext("You can not follow this member."), code="blocked")
     with transaction.atomic():
         _follow(member.pk, other.pk)
     other.refresh_from_db(fields=["followers_count", "connections_count"])
@@ -332,7 +351,7 @@ def block_create(*, member: Member, username: str) -> None:
     """
     other = member_by_username(username)
     if other.pk == member.pk:
-        raise Invalid("You can not block yourself.", code="block_self")
+        raise Invalid(gettext("You can not block yourself."), code="block_self")
     with transaction.atomic():
         try:
             with transaction.atomic():

@@ -11,7 +11,7 @@ from ninja import Field, Query, Router, Schema, Status
 from backsoon.accounts.presenters import member_cards
 from backsoon.api import ErrorOut
 from backsoon.pagination import keyset_page
-from backsoon.schemas import AwayBadge, MemberOut, Page, PageParams
+from backsoon.schemas import AwayBadge, Id, MemberOut, Page, PageParams
 
 from . import actions, queries
 from .models import Invitation
@@ -45,7 +45,7 @@ class InvitationQuery(PageParams):
 
 
 class BulkIn(Schema):
-    ids: list[int] = Field(..., max_length=500)
+    ids: list[Id] = Field(..., max_length=500)
     action: Literal["accept", "ignore"]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.db.models import Count, Q, QuerySet
+from django.utils.translation import gettext
 
 from backsoon.accounts.models import Member
 from backsoon.errors import NotFound
@@ -134,7 +135,7 @@ def invitation_for_member(member: Member, invitation_id: int) -> Invitation:
         .first()
     )
     if invitation is None:
-        raise NotFound("No such invitation.", code="invitation_not_found")
+        raise NotFound(gettext("No such invitation."), code="invitation_not_found")
     return invitation
 
 

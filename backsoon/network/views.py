@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 from backsoon.accounts.models import Member
 from backsoon.accounts.presenters import member_cards
 from backsoon.errors import DomainError
-from backsoon.web.net import current_member
+from backsoon.web.net import current_member, with_retry_after
 
 from . import actions, queries
 from .forms import ConnectionSearchForm, InviteForm
@@ -191,6 +191,7 @@ def invite(request: HttpRequest) -> HttpResponse:
     form = InviteForm(request.POST)
     next_url = _next_url(request)
     status = 422
+    refused: DomainError | None = None
     if form.is_valid():
         try:
             invitation = actions.invitation_send(
@@ -201,6 +202,7 @@ def invite(request: HttpRequest) -> HttpResponse:
         except DomainError as exc:
             form.add_error(None, error_text(exc))
             status = exc.status
+            refused = exc
         else:
             return _invited(request, invitation, next_url)
     if next_url is not None:
@@ -208,11 +210,14 @@ def invite(request: HttpRequest) -> HttpResponse:
         for problem in problems or [_("The invitation could not be sent.")]:
             messages.error(request, problem)
         return redirect(next_url)
-    return render(
-        request,
-        "network/index.html",
-        _index_context(request, member, invite_form=form),
-        status=status,
+    return with_retry_after(
+        render(
+            request,
+            "network/index.html",
+            _index_context(request, member, invite_form=form),
+            status=status,
+        ),
+        refused,
     )
 
 

@@ -8,6 +8,7 @@ from typing import Any
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from backsoon.accounts.models import Member
 from backsoon.errors import NotFound
@@ -89,7 +90,7 @@ def notification_mark_read(*, member: Member, notification_id: int) -> Notificat
     """
     notification = Notification.objects.filter(pk=notification_id, recipient=member).first()
     if notification is None:
-        raise NotFound("No such notification.", code="notification_not_found")
+        raise NotFound(gettext("No such notification."), code="notification_not_found")
     if notification.read_at is None:
         notification.read_at = timezone.now()
         notification.save(update_fields=["read_at"])

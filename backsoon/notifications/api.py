@@ -10,7 +10,7 @@ from ninja import Field, Query, Router, Schema
 
 from backsoon.api import ErrorOut
 from backsoon.pagination import keyset_page
-from backsoon.schemas import Page, PageParams
+from backsoon.schemas import Id, Page, PageParams
 
 from . import actions, queries
 from .models import Notification
@@ -34,7 +34,7 @@ class NotificationsQuery(PageParams):
 
 
 class ReadIn(Schema):
-    ids: list[int] | None = Field(None, max_length=500)
+    ids: list[Id] | None = Field(None, max_length=500)
 
 
 class ReadOut(Schema):

@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Value
 from django.db.models.functions import Greatest
 from django.utils import timezone
+from django.utils.translation import gettext, pgettext
 
 from backsoon.accounts.models import Member
 from backsoon.away.queries import badges_for
@@ -55,13 +56,19 @@ def clean_text(text: str, *, limit: int, what: str, allow_empty: bool = False) -
             a NUL character (which no database stores).
     """
     text = text.replace("\r\n", "\n").replace("\r", "\n").strip()
+    noun = {"post": pgettext("text kind", "post"), "comment": pgettext("text kind", "comment")}
+    what = noun.get(what, what)
     if "\x00" in text:
-        raise Invalid(f"The {what} contains a NUL character.", code="invalid_body")
+        raise Invalid(
+            gettext("The %(what)s contains a NUL character.") % {"what": what},
+            code="invalid_body",
+        )
     if not text and not allow_empty:
-        raise Invalid(f"The {what} may not be empty.", code="empty_body")
+        raise Invalid(gettext("The %(what)s may not be empty.") % {"what": what}, code="empty_body")
     if len(text) > limit:
         raise Invalid(
-            f"A {what} is at most {limit} characters; this one has {len(text)}.",
+            gettext("A %(what)s is at most %(limit)s characters; this one has %(length)s.")
+            % {"what": what, "limit": limit, "length": len(text)},
             code="body_too_long",
         )
     return text
@@ -251,7 +258,8 @@ def reaction_set(*, member: Member, post_id: int, type: str) -> tuple[Post, bool
     """
     if type not in Reaction.Type.values:
         raise Invalid(
-            f"type must be one of: {', '.join(Reaction.Type.values)}.", code="invalid_reaction"
+            gettext("type must be one of: %(types)s.") % {"types": ", ".join(Reaction.Type.values)},
+            code="invalid_reaction",
         )
     post = post_for_member(member, post_id)
     with transaction.atomic():
@@ -309,7 +317,9 @@ def comment_create(
     if parent_id is not None:
         parent = Comment.objects.filter(pk=parent_id, post=post).first()
         if parent is None:
-            raise Invalid("The comment you reply to is not on this post.", code="invalid_parent")
+            raise Invalid(
+                gettext("The comment you reply to is not on this post."), code="invalid_parent"
+            )
         if parent.parent_id is not None:
             parent = Comment.objects.get(pk=parent.parent_id)
     with transaction.atomic():
@@ -352,7 +362,7 @@ def comment_delete(*, member: Member, comment_id: int, post_id: int | None = Non
     comment = comment_for_member(member, comment_id, post_id=post_id)
     if member.pk not in (comment.author_id, comment.post.author_id):
         raise Forbidden(
-            "Only the comment's author or the post's author may delete it.",
+            gettext("Only the comment's author or the post's author may delete it."),
             code="not_author",
         )
     with transaction.atomic():
@@ -378,9 +388,12 @@ def impressions_record(*, member_id: int, post_ids: list[int]) -> int:
         Invalid: more than 100 ids, or an id that is not a positive integer.
     """
     if len(post_ids) > VIEWS_MAX:
-        raise Invalid(f"At most {VIEWS_MAX} post ids per request.", code="too_many_posts")
+        raise Invalid(
+            gettext("At most %(max)s post ids per request.") % {"max": VIEWS_MAX},
+            code="too_many_posts",
+        )
     if any(isinstance(i, bool) or not isinstance(i, int) or i <= 0 for i in post_ids):
-        raise Invalid("Post ids are positive integers.", code="invalid_post_id")
+        raise Invalid(gettext("Post ids are positive integers."), code="invalid_post_id")
     unique = list(dict.fromkeys(post_ids))
     if unique:
         impressions.record(member_id=member_id, post_ids=unique)

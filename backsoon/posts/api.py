@@ -6,14 +6,14 @@ The router is mounted at the API root, so paths here are full paths.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 
 from backsoon.api import ErrorOut
 from backsoon.pagination import keyset_page
-from backsoon.schemas import AwayBadge, MemberOut, Page, PageParams
+from backsoon.schemas import MAX_ID, AwayBadge, Id, MemberOut, Page, PageParams
 
 from . import actions, queries
 from .presenters import comment_payloads, post_payload, post_payloads
@@ -21,6 +21,8 @@ from .presenters import comment_payloads, post_payload, post_payloads
 router = Router(tags=["posts"])
 
 
+# Text limits (posts and shares 3000 characters, comments 1250) are checked by the
+# actions, after line breaks are normalised, with the code ``body_too_long``.
 class PostIn(Schema):
     body: str
 
@@ -35,11 +37,12 @@ class ReactionIn(Schema):
 
 class CommentIn(Schema):
     body: str
-    parent: int | None = None
+    parent: Id | None = None
 
 
 class ViewsIn(Schema):
-    post_ids: list[int] = Field(..., max_length=actions.VIEWS_MAX)
+    # Ids below 1 are refused by the action (invalid_post_id); above MAX_ID here.
+    post_ids: list[Annotated[int, Field(le=MAX_ID)]] = Field(..., max_length=actions.VIEWS_MAX)
 
 
 class Counts(Schema):

@@ -15,6 +15,7 @@ from django.db.models.fields import BooleanField
 from django.db.models.functions import TruncHour
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from backsoon.accounts.models import Member
 from backsoon.errors import Forbidden, Invalid, NotFound
@@ -42,11 +43,11 @@ def post_for_member(member: Member, post_id: int) -> Post:
     """
     post = Post.objects.select_related("author", "shared_post__author").filter(pk=post_id).first()
     if post is None:
-        raise NotFound("No such post.", code="post_not_found")
+        raise NotFound(gettext("No such post."), code="post_not_found")
     if not post.author.is_active:
-        raise NotFound("No such post.", code="post_not_found")
+        raise NotFound(gettext("No such post."), code="post_not_found")
     if post.author_id != member.pk and block_between(member.pk, post.author_id):
-        raise NotFound("No such post.", code="post_not_found")
+        raise NotFound(gettext("No such post."), code="post_not_found")
     return post
 
 
@@ -59,7 +60,7 @@ def own_post_for_member(member: Member, post_id: int) -> Post:
     """
     post = post_for_member(member, post_id)
     if post.author_id != member.pk:
-        raise Forbidden("Only the author may do this.", code="not_author")
+        raise Forbidden(gettext("Only the author may do this."), code="not_author")
     return post
 
 
@@ -72,9 +73,9 @@ def comment_for_member(member: Member, comment_id: int, *, post_id: int | None =
     """
     comment = Comment.objects.filter(pk=comment_id).first()
     if comment is None:
-        raise NotFound("No such comment.", code="comment_not_found")
+        raise NotFound(gettext("No such comment."), code="comment_not_found")
     if post_id is not None and comment.post_id != post_id:
-        raise NotFound("No such comment.", code="comment_not_found")
+        raise NotFound(gettext("No such comment."), code="comment_not_found")
     comment.post = post_for_member(member, comment.post_id)
     return comment
 
@@ -126,7 +127,7 @@ def _decode_cursor(cursor: str, now: datetime) -> tuple[int, datetime]:
     Raises:
         Invalid: the cursor is malformed, or from the future.
     """
-    bad = Invalid("The cursor is not valid.", code="bad_cursor")
+    bad = Invalid(gettext("The cursor is not valid."), code="bad_cursor")
     try:
         data = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
         offset, stamp = data["o"], data["t"]
@@ -168,7 +169,9 @@ def feed_page(
         Invalid: bad cursor or limit.
     """
     if not 1 <= limit <= 100:
-        raise Invalid("limit must be between 1 and 100.", code="bad_limit")
+        raise Invalid(
+            gettext("limit must be between 1 and %(max)s.") % {"max": 100}, code="bad_limit"
+        )
     now = now or timezone.now()
     offset, at = _decode_cursor(cursor, now) if cursor else (0, now)
     ranked, reasons = _ranked_feed(member, at)

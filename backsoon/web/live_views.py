@@ -23,6 +23,7 @@ from django.core.handlers.asgi import ASGIRequest
 from django.db import connections
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
+from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -85,9 +86,11 @@ def release_db_connections() -> None:
 async def live_stream(request: HttpRequest) -> HttpResponseBase:
     user = await request.auser()
     if not user.is_authenticated:
-        return JsonResponse({"detail": "Sign in first.", "code": "not_authenticated"}, status=401)
+        return JsonResponse(
+            {"detail": gettext("Sign in first."), "code": "not_authenticated"}, status=401
+        )
     if not isinstance(user, Member) or not user.is_active:
-        return JsonResponse({"detail": "Not allowed.", "code": "forbidden"}, status=403)
+        return JsonResponse({"detail": gettext("Not allowed."), "code": "forbidden"}, status=403)
     if not isinstance(request, ASGIRequest):
         return HttpResponse(status=204)
     await sync_to_async(release_db_connections)()
@@ -103,7 +106,9 @@ def live_counts(request: HttpRequest) -> HttpResponse:
     """``{"messages": <unread messages>, "notifications": <unread notifications>}``."""
     user = request.user
     if not user.is_authenticated:
-        return JsonResponse({"detail": "Sign in first.", "code": "not_authenticated"}, status=401)
+        return JsonResponse(
+            {"detail": gettext("Sign in first."), "code": "not_authenticated"}, status=401
+        )
     if not isinstance(user, Member):
-        return JsonResponse({"detail": "Not allowed.", "code": "forbidden"}, status=403)
+        return JsonResponse({"detail": gettext("Not allowed."), "code": "forbidden"}, status=403)
     return JsonResponse(HeaderCounts(user).as_dict())

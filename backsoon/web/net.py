@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext
 
 from backsoon.accounts.models import Member
 
@@ -22,5 +23,13 @@ def current_member(request: HttpRequest) -> Member:
     """The signed-in member of a view behind ``login_required``."""
     user = request.user
     if not isinstance(user, Member):
-        raise PermissionDenied("Sign in first.")
+        raise PermissionDenied(gettext("Sign in first."))
     return user
+
+
+def with_retry_after(response: HttpResponse, exc: Exception | None) -> HttpResponse:
+    """Add ``Retry-After`` to a page answering a rate limit (``RateLimited``), as the API does."""
+    retry_after = getattr(exc, "retry_after", None)
+    if retry_after is not None:
+        response["Retry-After"] = str(retry_after)
+    return response

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.views.decorators.http import require_POST
+from django.views.i18n import set_language
 
+from backsoon.accounts.actions import member_update_profile
 from backsoon.accounts.presenters import member_card
 from backsoon.web.net import current_member
 
@@ -22,3 +26,18 @@ def home(request: HttpRequest) -> HttpResponse:
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     return render(request, "web/not_found.html", status=404)
+
+
+@require_POST
+def language_switch(request: HttpRequest) -> HttpResponse:
+    """The footer's language switch: POST ``language`` (and ``next``, a local URL).
+
+    Everyone gets Django's language cookie (``set_language``: it also checks ``next``);
+    a signed-in member's profile language is saved too, because the profile setting
+    wins over the cookie and the browser on every later request, and is the language
+    of their API errors and automatic-reply dates.
+    """
+    language = request.POST.get("language", "")
+    if request.user.is_authenticated and language in dict(settings.LANGUAGES):
+        member_update_profile(member=current_member(request), language=language)
+    return set_language(request)

@@ -11,9 +11,9 @@
   function label(iso, granularity) {
     var at = new Date(iso);
     if (granularity === "hour") {
-      return at.toLocaleString(undefined, { weekday: "short", hour: "2-digit", minute: "2-digit" });
+      return at.toLocaleString(document.documentElement.lang || undefined, { weekday: "short", hour: "2-digit", minute: "2-digit" });
     }
-    return at.toLocaleDateString(undefined, { weekday: "short", day: "numeric", month: "short" });
+    return at.toLocaleDateString(document.documentElement.lang || undefined, { weekday: "short", day: "numeric", month: "short" });
   }
 
   function draw(canvas) {
