@@ -26,7 +26,8 @@ from backsoon.accounts.models import Member
 from backsoon.accounts.queries import member_by_username
 from backsoon.errors import Conflict, DomainError, NotFound
 from backsoon.network.queries import connections_of
-from backsoon.web.net import current_member
+from backsoon.web.forms import error_text
+from backsoon.web.net import current_member, not_found_page
 
 from . import actions, queries
 from .forms import AbsenceForm, PreviewValues, initial_for, initial_for_new, is_whole_days
@@ -59,10 +60,6 @@ FIELD_FOR_CODE = {
 
 
 # -- helpers ------------------------------------------------------------------------
-
-
-def _not_found(request: HttpRequest) -> HttpResponse:
-    return render(request, "web/not_found.html", status=404)
 
 
 def _next_url(request: HttpRequest) -> str | None:
@@ -108,14 +105,6 @@ def _overlap_message(member: Member, exc: DomainError) -> str:
                 "Choose other dates, or change that absence."
             ) % {"dates": row["dates"]}
     return error_text(exc)
-
-
-def error_text(exc: DomainError) -> str:
-    """The human readable part of a domain error (an overlap carries a dict with a message)."""
-    detail = exc.detail
-    if isinstance(detail, dict):
-        return str(detail.get("message") or exc.code)
-    return str(detail)
 
 
 def _show_error(form: AbsenceForm, member: Member, exc: DomainError) -> int:
@@ -361,7 +350,7 @@ def absence_edit(request: HttpRequest, absence_id: int) -> HttpResponse:
     try:
         absence = queries.absence_for_member(member, absence_id)
     except NotFound:
-        return _not_found(request)
+        return not_found_page(request)
     now = timezone.now()
     if absence.state(now) == "ended":
         messages.info(request, _("This absence has ended. It stays in your history."))
@@ -403,7 +392,7 @@ def absence_end(request: HttpRequest, absence_id: int) -> HttpResponse:
     try:
         actions.absence_end(member=member, absence_id=absence_id)
     except NotFound:
-        return _not_found(request)
+        return not_found_page(request)
     except Conflict as exc:
         messages.info(request, error_text(exc))
     else:
@@ -422,7 +411,7 @@ def absence_delete(request: HttpRequest, absence_id: int) -> HttpResponse:
     try:
         actions.absence_delete(member=member, absence_id=absence_id)
     except NotFound:
-        return _not_found(request)
+        return not_found_page(request)
     except Conflict as exc:
         messages.error(request, error_text(exc))
     else:

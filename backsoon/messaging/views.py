@@ -26,7 +26,8 @@ from backsoon.accounts.presenters import member_cards
 from backsoon.accounts.queries import member_by_username
 from backsoon.errors import DomainError, NotFound
 from backsoon.network import queries as network_queries
-from backsoon.web.net import current_member, with_retry_after
+from backsoon.web.forms import error_text
+from backsoon.web.net import current_member, not_found_page, with_retry_after
 
 from . import actions, queries
 from .forms import AddMembersForm, MessageForm, NewConversationForm, parse_usernames
@@ -39,13 +40,6 @@ FRAGMENT_MAX = 100
 PICKER_CONNECTIONS = 200
 # Messages from one sender closer together than this share one header.
 GROUP_WINDOW = timedelta(minutes=5)
-
-
-def error_text(exc: DomainError) -> str:
-    detail = exc.detail
-    if isinstance(detail, dict):
-        return str(detail.get("message") or detail.get("detail") or exc.code)
-    return str(detail)
 
 
 def _int_param(value: str | None) -> int | None:
@@ -293,10 +287,6 @@ def _conversation_page(
     return render(request, "messaging/conversation.html", context, status=status)
 
 
-def _not_found(request: HttpRequest) -> HttpResponse:
-    return render(request, "web/not_found.html", status=404)
-
-
 @login_required
 @require_GET
 def conversation(request: HttpRequest, conversation_id: int) -> HttpResponse:
@@ -304,7 +294,7 @@ def conversation(request: HttpRequest, conversation_id: int) -> HttpResponse:
     try:
         found = queries.conversation_for_member(member, conversation_id)
     except NotFound:
-        return _not_found(request)
+        return not_found_page(request)
     return _conversation_page(request, member, found)
 
 
@@ -315,7 +305,7 @@ def send(request: HttpRequest, conversation_id: int) -> HttpResponse:
     try:
         found = queries.conversation_for_member(member, conversation_id)
     except NotFound:
-        return _not_found(request)
+        return not_found_page(request)
     form = MessageForm(request.POST)
     status = 422
     refused: DomainError | None = None
@@ -328,7 +318,7 @@ def send(request: HttpRequest, conversation_id: int) -> HttpResponse:
                 client_key=form.cleaned_data["client_key"] or None,
             )
         except NotFound:
-            return _not_found(request)
+            return not_found_page(request)
         except DomainError as exc:
             form.add_error("body", error_text(exc))
             status = exc.status
@@ -352,7 +342,7 @@ def messages_fragment(request: HttpRequest, conversation_id: int) -> HttpRespons
     try:
         found = queries.conversation_for_member(member, conversation_id)
     except NotFound:
-        return _not_found(request)
+        return not_found_page(request)
     batch = list(
         queries.messages_of(found).filter(pk__gte=after).order_by("id")[: FRAGMENT_MAX + 1]
     )
@@ -381,7 +371,7 @@ def add_members(request: HttpRequest, conversation_id: int) -> HttpResponse:
     try:
         found = queries.conversation_for_member(member, conversation_id)
     except NotFound:
-        return _not_found(request)
+        return not_found_page(request)
     form = AddMembersForm(request.POST)
     status = 422
     if form.is_valid():
@@ -405,7 +395,7 @@ def leave(request: HttpRequest, conversation_id: int) -> HttpResponse:
     try:
         actions.conversation_leave(member=member, conversation_id=conversation_id)
     except NotFound:
-        return _not_found(request)
+        return not_found_page(request)
     except DomainError as exc:
         messages.error(request, error_text(exc))
         return redirect("messaging:conversation", conversation_id)

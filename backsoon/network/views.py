@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 from backsoon.accounts.models import Member
 from backsoon.accounts.presenters import member_cards
 from backsoon.errors import DomainError
+from backsoon.web.forms import error_text
 from backsoon.web.net import current_member, with_retry_after
 
 from . import actions, queries
@@ -29,14 +30,6 @@ from .models import Block, Invitation
 CONNECTIONS_PER_PAGE = 30
 INVITATIONS_SHOWN = 100
 SUGGESTIONS_SHOWN = 8
-
-
-def error_text(exc: DomainError) -> str:
-    """The human readable part of a domain error (some carry a dict with a message)."""
-    detail = exc.detail
-    if isinstance(detail, dict):
-        return str(detail.get("message") or detail.get("detail") or exc.code)
-    return str(detail)
 
 
 def _next_url(request: HttpRequest) -> str | None:

@@ -22,7 +22,7 @@ from backsoon.accounts.models import Member
 from backsoon.accounts.presenters import member_card
 from backsoon.errors import DomainError, Forbidden, Invalid, NotFound
 from backsoon.pagination import keyset_page
-from backsoon.web.net import current_member
+from backsoon.web.net import current_member, not_found_page
 
 from . import actions, queries
 from .forms import CommentForm, PostForm, ReactionForm, ShareForm
@@ -38,10 +38,6 @@ REACTIONS = [
     {"value": Reaction.Type.FUNNY.value, "label": gettext_lazy("Funny")},
 ]
 COMMENTS_PER_PAGE = 50  # top-level comments per page, each with all its replies
-
-
-def _not_found(request: HttpRequest) -> HttpResponse:
-    return render(request, "web/not_found.html", status=404)
 
 
 def _forbidden(request: HttpRequest, exc: DomainError) -> HttpResponse:
@@ -122,7 +118,7 @@ def post_detail(request: HttpRequest, post_id: int) -> HttpResponse:
     try:
         post = queries.post_for_member(member, post_id)
     except NotFound:
-        return _not_found(request)
+        return not_found_page(request)
     actions.impressions_record(member_id=member.pk, post_ids=queries.shown_post_ids([post]))
     try:
         top_rows, next_cursor = keyset_page(
@@ -173,7 +169,7 @@ def reaction(request: HttpRequest, post_id: int) -> HttpResponse:
         else:
             actions.reaction_set(member=member, post_id=post_id, type=form.cleaned_data["type"])
     except NotFound:
-        return _not_found(request)
+        return not_found_page(request)
     except DomainError as exc:
         messages.error(request, str(exc.detail))
     return _back(request, default)
@@ -196,7 +192,7 @@ def comment_create(request: HttpRequest, post_id: int) -> HttpResponse:
             parent_id=form.cleaned_data.get("parent"),
         )
     except NotFound:
-        return _not_found(request)
+        return not_found_page(request)
     except DomainError as exc:
         messages.error(request, str(exc.detail))
         return redirect(default)
@@ -212,7 +208,7 @@ def comment_delete(request: HttpRequest, comment_id: int) -> HttpResponse:
         comment = queries.comment_for_member(member, comment_id)
         actions.comment_delete(member=member, comment_id=comment_id)
     except NotFound:
-        return _not_found(request)
+        return not_found_page(request)
     except Forbidden as exc:
         return _forbidden(request, exc)
     messages.success(request, _("The comment is deleted."))
@@ -226,7 +222,7 @@ def comment_link(request: HttpRequest, comment_id: int) -> HttpResponse:
     try:
         comment = queries.comment_for_member(current_member(request), comment_id)
     except NotFound:
-        return _not_found(request)
+        return not_found_page(request)
     return redirect(reverse("posts:detail", args=[comment.post_id]) + f"#comment-{comment.pk}")
 
 
@@ -237,7 +233,7 @@ def post_edit(request: HttpRequest, post_id: int) -> HttpResponse:
     try:
         post = queries.own_post_for_member(member, post_id)
     except NotFound:
-        return _not_found(request)
+        return not_found_page(request)
     except Forbidden as exc:
         return _forbidden(request, exc)
     form = PostForm(request.POST or None, initial={"body": post.body})
@@ -277,7 +273,7 @@ def post_delete(request: HttpRequest, post_id: int) -> HttpResponse:
             )
         actions.post_delete(member=member, post_id=post_id)
     except NotFound:
-        return _not_found(request)
+        return not_found_page(request)
     except Forbidden as exc:
         return _forbidden(request, exc)
     messages.success(request, _("Your post is deleted."))
@@ -291,7 +287,7 @@ def post_share(request: HttpRequest, post_id: int) -> HttpResponse:
     try:
         post = queries.post_for_member(member, post_id)
     except NotFound:
-        return _not_found(request)
+        return not_found_page(request)
     form = ShareForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -299,7 +295,7 @@ def post_share(request: HttpRequest, post_id: int) -> HttpResponse:
                 member=member, post_id=post.pk, comment=form.cleaned_data["comment"]
             )
         except NotFound:
-            return _not_found(request)
+            return not_found_page(request)
         except DomainError as exc:
             form.add_error("comment", str(exc.detail))
         else:
@@ -322,7 +318,7 @@ def post_analytics(request: HttpRequest, post_id: int) -> HttpResponse:
     try:
         data = queries.post_analytics(member, post_id)
     except NotFound:
-        return _not_found(request)
+        return not_found_page(request)
     except Forbidden as exc:
         return _forbidden(request, exc)
     points = data["series"]["points"]

@@ -20,8 +20,16 @@ FIELD_FOR_CODE = {
 }
 
 
+def error_text(exc: DomainError) -> str:
+    """The human readable part of a domain error (some carry a dict with a message)."""
+    detail = exc.detail
+    if isinstance(detail, dict):
+        return str(detail.get("message") or detail.get("detail") or exc.code)
+    return str(detail)
+
+
 def add_domain_error(form: forms.Form, exc: DomainError) -> None:
     field = FIELD_FOR_CODE.get(exc.code)
     if field not in form.fields:
         field = None
-    form.add_error(field, str(exc.detail))
+    form.add_error(field, error_text(exc))

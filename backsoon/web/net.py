@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 from django.utils.translation import gettext
 
 from backsoon.accounts.models import Member
@@ -33,3 +34,8 @@ def with_retry_after(response: HttpResponse, exc: Exception | None) -> HttpRespo
     if retry_after is not None:
         response["Retry-After"] = str(retry_after)
     return response
+
+
+def not_found_page(request: HttpRequest) -> HttpResponse:
+    """The site's 404 page, for what does not exist or the member may not see."""
+    return render(request, "web/not_found.html", status=404)
