@@ -92,3 +92,9 @@ def test_digest_bulk_form_rejects_bad_input_and_needs_csrf(alice):
         strict.post(f"/away/{absence.pk}/digest/invitations/", {"action": "accept"}).status_code
         == 403
     )
+
+
+def test_D2_digest_is_reachable_while_still_away(alice):
+    absence = make_absence(alice)
+    page = logged_in(alice).get("/away/").content.decode()
+    assert f'href="/away/{absence.pk}/digest/"' in page
