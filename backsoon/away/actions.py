@@ -20,6 +20,7 @@ from backsoon.notifications.models import Notification
 
 from . import queries
 from .models import Absence, AutoReplyRecord
+from .queries import ReplyRecord
 from .rules import (
     MAX_REPEAT_AFTER_DAYS,
     IncomingFacts,
@@ -301,31 +302,27 @@ class ReplyPlan:
     at: datetime
 
 
-def _reply_record(absence: Absence, sender: Member) -> tuple[int, datetime] | None:
-    row = (
-        AutoReplyRecord.objects.filter(
-            absence=absence, sender=sender, message_version=absence.message_version
-        )
-        .values_list("pk", "last_sent_at")
-        .first()
-    )
-    return (row[0], row[1]) if row else None
-
-
 def auto_reply_plan(
-    *, sender: Member, recipient: Member, absence: Absence, kind: str, at: datetime
+    *,
+    sender: Member,
+    recipient: Member,
+    absence: Absence,
+    record: ReplyRecord | None,
+    kind: str,
+    at: datetime,
 ) -> ReplyPlan | None:
     """Whether the away ``recipient`` answers a message from ``sender`` arriving at ``at``,
     and with which text (placeholders filled). Reads only; runs before the transaction.
 
-    A stale read here can never cause a second reply: ``auto_reply_send`` claims the
-    reply with a unique insert or a compare-and-set update inside the transaction.
+    ``record`` is ``sender``'s reply record for the absence's current text, as read
+    with the absence (``queries.absences_for_send``). A stale read here can never
+    cause a second reply: ``auto_reply_send`` claims the reply with a unique insert
+    or a compare-and-set update inside the transaction.
     Any error yields None (R5: a reply problem never fails the delivery).
     """
     from backsoon.network.queries import are_connected
 
     try:
-        record = _reply_record(absence, sender)
         if record is not None and not repeat_due(record[1], absence.repeat_after_days, at):
             return None  # R3, decided here without the connection lookup
         incoming = IncomingFacts(

@@ -4,18 +4,24 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from functools import cache
 from typing import Any
 
+from django.db import connection
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext
 
 from backsoon.accounts.models import Member
+from backsoon.db.rows import Rows, convert_value, datetime_param, placeholders, table
 from backsoon.errors import NotFound
 
-from .models import Absence
+from .models import Absence, AutoReplyRecord
 from .rules import AbsenceFacts, fill_placeholders, last_day_away, return_day, visible_text
 from .texts import backup_label, format_day
+
+_ABSENCE = Rows(Absence)
+_ABSENCE_MEMBER = Absence._meta.get_field("member")
 
 
 def active_filter(at: datetime) -> Q:
@@ -33,6 +39,47 @@ def active_absences(member_ids: Iterable[int], at: datetime | None = None) -> di
         "backup", "member"
     )
     return {a.member_id: a for a in rows}
+
+
+ReplyRecord = tuple[int, datetime]  # an AutoReplyRecord's id and last_sent_at
+
+
+@cache
+def _absences_for_send_sql(count: int) -> str:
+    return (
+        f"SELECT {_ABSENCE.columns('a')}, r.id, r.last_sent_at FROM {table(Absence)} a "  # noqa: S608
+        f"LEFT JOIN {table(AutoReplyRecord)} r ON r.absence_id = a.id AND r.sender_id = %s "
+        "AND r.message_version = a.message_version "
+        f"WHERE a.member_id IN ({placeholders(count)}) AND a.starts_at <= %s AND a.ends_at > %s "
+        "AND (a.ended_at IS NULL OR a.ended_at > %s) ORDER BY a.starts_at, a.id"
+    )
+
+
+def absences_for_send(
+    members: Iterable[Member], sender_id: int, at: datetime
+) -> dict[int, tuple[Absence, ReplyRecord | None]]:
+    """``active_absences`` for the send path: each away member's active absence (its
+    ``member`` set from ``members``) with ``sender_id``'s reply record for its current
+    text, if any (AWAY-SPEC R3): one hand-written statement (``backsoon.db.rows``)."""
+    by_id = {m.pk: m for m in members}
+    if not by_id:
+        return {}
+    moment = datetime_param(at)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _absences_for_send_sql(len(by_id)), [sender_id, *by_id, moment, moment, moment]
+        )
+        rows = cursor.fetchall()
+    found: dict[int, tuple[Absence, ReplyRecord | None]] = {}
+    for row in rows:
+        absence = _ABSENCE.load(row)
+        _ABSENCE_MEMBER.set_cached_value(absence, by_id[absence.member_id])
+        record_id, last_sent_at = row[-2], row[-1]
+        record = None
+        if record_id is not None:
+            record = (record_id, convert_value(AutoReplyRecord, "last_sent_at", last_sent_at))
+        found[absence.member_id] = (absence, record)
+    return found
 
 
 def active_absence(member_id: int, at: datetime | None = None) -> Absence | None:

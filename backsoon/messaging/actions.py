@@ -5,15 +5,16 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from functools import cache
+from typing import Any
 
-from django.db import IntegrityError, transaction
-from django.db.models import BigIntegerField, Case, F, PositiveIntegerField, Q, Value, When
-from django.db.models.functions import Greatest
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
 from backsoon.accounts.models import Member
 from backsoon.accounts.queries import member_by_username
+from backsoon.db.rows import convert_value, datetime_param, greatest, placeholders, table
 from backsoon.errors import Conflict, Forbidden, Invalid, NotFound, RateLimited
 from backsoon.live import publish_on_commit
 from backsoon.network import queries as network
@@ -135,16 +136,25 @@ def _check_stranger_rate(creator: Member, now: datetime) -> None:
         )
 
 
+@cache
+def _message_rate_sql() -> str:
+    return (
+        f"SELECT sent_at FROM {table(Message)} WHERE sender_id = %s AND sent_at > %s "  # noqa: S608
+        f"AND kind = %s ORDER BY sent_at DESC LIMIT 1 OFFSET {MESSAGES_PER_MINUTE - 1}"
+    )
+
+
 def _check_message_rate(sender: Member, now: datetime) -> None:
     """At most 30 messages a minute per member, counted from the stored messages
-    (an index range scan), so every server process sees the same count."""
-    since = now - timedelta(minutes=1)
-    recent = Message.objects.filter(
-        sender=sender, sent_at__gt=since, kind=Message.Kind.NORMAL
-    ).order_by("-sent_at")
-    times = list(recent.values_list("sent_at", flat=True)[:MESSAGES_PER_MINUTE])
-    if len(times) >= MESSAGES_PER_MINUTE:
-        retry = int((times[-1] + timedelta(minutes=1) - now).total_seconds()) + 1
+    (an index range scan), so every server process sees the same count: the 30th
+    newest message of the last minute, if there is one, says when a slot frees."""
+    since = datetime_param(now - timedelta(minutes=1))
+    with connection.cursor() as cursor:
+        cursor.execute(_message_rate_sql(), [sender.pk, since, Message.Kind.NORMAL])
+        row = cursor.fetchone()
+    if row is not None:
+        oldest = convert_value(Message, "sent_at", row[0])
+        retry = int((oldest + timedelta(minutes=1) - now).total_seconds()) + 1
         raise RateLimited(
             gettext("You can send at most %(max)s messages a minute.")
             % {"max": MESSAGES_PER_MINUTE},
@@ -252,7 +262,7 @@ def message_send(
         Forbidden: a block between the two members of a 1:1 conversation.
     """
     from backsoon.away.actions import absence_remind_if_away, auto_reply_plan, auto_reply_send
-    from backsoon.away.queries import active_absences
+    from backsoon.away.queries import absences_for_send
 
     body = _clean_body(body)
     if client_key is not None:
@@ -264,18 +274,21 @@ def message_send(
     now = at or timezone.now()
     if not sender.is_bot:
         _check_message_rate(sender, now)
-    participants = queries.participants_for_sender(sender, conversation_id)
-    conversation = participants[0].conversation
-    others = [p.member for p in participants if p.member_id != sender.pk]
+    context = queries.send_context(sender, conversation_id)
+    conversation = context.conversation
+    members = [p.member for p in context.participants]
+    others = [m for m in members if m.pk != sender.pk]
     is_direct = conversation.kind == Conversation.Kind.DIRECT
-    if is_direct and others and network.block_between(sender.pk, others[0].pk):
+    if is_direct and context.blocked:
         raise Forbidden(gettext("You can not message this member."), code="blocked")
-    away = active_absences([p.member_id for p in participants], now)
+    away = absences_for_send(members, sender.pk, now)
     plan = None
     if is_direct and len(others) == 1 and others[0].pk in away:
+        absence, record = away[others[0].pk]
         plan = auto_reply_plan(
-            sender=sender, recipient=others[0], absence=away[others[0].pk], kind=kind, at=now
+            sender=sender, recipient=others[0], absence=absence, record=record, kind=kind, at=now
         )
+    recipient_ids = [m.pk for m in others]
     try:
         with transaction.atomic():
             message = message_insert(
@@ -284,11 +297,11 @@ def message_send(
                 body=body,
                 kind=kind,
                 sent_at=now,
-                recipient_ids=[m.pk for m in others],
+                recipient_ids=recipient_ids,
                 client_key=client_key,
             )
             notifications_add_many(
-                recipient_ids=[m.pk for m in others],
+                recipient_ids=recipient_ids,
                 away_ids=set(away),
                 type=Notification.Type.MESSAGE,
                 actor_id=sender.pk,
@@ -299,13 +312,54 @@ def message_send(
             if plan is not None:
                 auto_reply_send(plan=plan, message=message, conversation=conversation)
             if sender.pk in away and kind == Message.Kind.NORMAL:
-                absence_remind_if_away(absence=away[sender.pk])
+                absence_remind_if_away(absence=away[sender.pk][0])
     except IntegrityError:
         # Only a concurrent retry with the same client key can collide here.
         if client_key is None:
             raise
         return Message.objects.get(sender=sender, client_key=client_key)
     return message
+
+
+@cache
+def _conversation_moved_sql() -> str:
+    # Concurrent sends to one conversation take their ids (a sequence) before the row
+    # lock and commit in either order: keep the newest message, and never move a time
+    # backwards (tests/reliability/test_cross_process.py).
+    return (
+        f"UPDATE {table(Conversation)} SET last_message_id = CASE "  # noqa: S608
+        "WHEN last_message_id IS NULL OR last_message_id < %s THEN %s ELSE last_message_id END, "
+        f"last_message_at = {greatest()}(last_message_at, %s) WHERE id = %s"
+    )
+
+
+@cache
+def _participants_moved_sql(recipients: int, mark_sender_read: bool) -> str:
+    read = (
+        f", last_read_message_id = CASE WHEN member_id = %s THEN "
+        f"{greatest()}(last_read_message_id, %s) ELSE last_read_message_id END"
+        if mark_sender_read
+        else ""
+    )
+    unread = (
+        f"CASE WHEN member_id IN ({placeholders(recipients)}) THEN 1 ELSE 0 END"
+        if recipients
+        else "0"
+    )
+    return (
+        f"UPDATE {table(Participant)} SET "  # noqa: S608
+        f"last_message_at = {greatest()}(last_message_at, %s), "
+        f"unread_count = unread_count + {unread}{read} "
+        "WHERE conversation_id = %s AND left_at IS NULL"
+    )
+
+
+@cache
+def _message_insert_sql() -> str:
+    return (
+        f"INSERT INTO {table(Message)} (conversation_id, sender_id, body, kind, sent_at, "  # noqa: S608
+        "client_key) VALUES (%s, %s, %s, %s, %s, %s) RETURNING id"
+    )
 
 
 def message_insert(
@@ -321,10 +375,28 @@ def message_insert(
 ) -> Message:
     """Store a message and move the conversation's counters; call inside a transaction.
 
+    Three hand-written statements, as this is the send path (``backsoon.db.rows``):
+    the message, the conversation's last message, and every active participant's
+    last activity, unread count (recipients) and read position (the sender).
     ``mark_sender_read=False`` leaves the sender's read position alone, so an
     automatic reply never marks anything read for the away member (R5).
     """
-    message = Message.objects.create(
+    at = datetime_param(sent_at)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _message_insert_sql(), [conversation.pk, sender.pk, body, kind, at, client_key]
+        )
+        message_id = cursor.fetchone()[0]
+        cursor.execute(_conversation_moved_sql(), [message_id, message_id, at, conversation.pk])
+        params: list[Any] = [at, *recipient_ids]
+        if mark_sender_read:
+            params += [sender.pk, message_id]
+        cursor.execute(
+            _participants_moved_sql(len(recipient_ids), mark_sender_read),
+            [*params, conversation.pk],
+        )
+    message = Message(
+        id=message_id,
         conversation=conversation,
         sender=sender,
         body=body,
@@ -332,35 +404,10 @@ def message_insert(
         sent_at=sent_at,
         client_key=client_key,
     )
-    # Concurrent sends to one conversation take their ids (a sequence) before the row
-    # lock and commit in either order: keep the newest message, and never move a time
-    # backwards (tests/reliability/test_cross_process.py).
-    newer = Q(last_message__isnull=True) | Q(last_message_id__lt=message.pk)
-    Conversation.objects.filter(pk=conversation.pk).update(
-        last_message_id=Case(
-            When(newer, then=Value(message.pk)),
-            default=F("last_message_id"),
-            output_field=BigIntegerField(),
-        ),
-        last_message_at=Greatest(F("last_message_at"), Value(sent_at)),
-    )
+    message._state.adding = False
+    message._state.db = connection.alias
     conversation.last_message = message
     conversation.last_message_at = sent_at
-    updates = {
-        "last_message_at": Greatest(F("last_message_at"), Value(sent_at)),
-        "unread_count": Case(
-            When(member_id__in=list(recipient_ids), then=F("unread_count") + 1),
-            default=F("unread_count"),
-            output_field=PositiveIntegerField(),
-        ),
-    }
-    if mark_sender_read:
-        updates["last_read_message_id"] = Case(
-            When(member_id=sender.pk, then=Greatest(F("last_read_message_id"), Value(message.pk))),
-            default=F("last_read_message_id"),
-            output_field=BigIntegerField(),
-        )
-    Participant.objects.filter(conversation=conversation, left_at__isnull=True).update(**updates)
     publish_on_commit(
         [*recipient_ids, sender.pk],
         {"type": "message", "conversation": conversation.pk, "message": message.pk},

@@ -237,7 +237,12 @@ def test_R6_a_lost_race_sends_no_second_reply(alice, bob):
     AutoReplyRecord.objects.create(
         absence=absence, sender=alice, message_version=1, last_sent_at=timezone.now()
     )
-    with mock.patch("backsoon.away.actions._reply_record", return_value=None):
+
+    # The read of the record is stale: it finds none, as if it ran before the insert.
+    def stale(members, sender_id, at):
+        return {bob.pk: (Absence.objects.get(pk=absence.pk), None)}
+
+    with mock.patch("backsoon.away.queries.absences_for_send", side_effect=stale):
         send(alice, conv)
     assert auto_replies(conv) == []
     assert Message.objects.filter(conversation_id=conv).count() == 1

@@ -1,0 +1,113 @@
+"""Hand-written SQL for the hot paths, loading the same model objects the ORM would.
+
+Sending a message runs about ten small statements. Built through the ORM, each
+one costs far more in Python (resolving lookups, compiling expressions, quoting)
+than in the database; on the send path that was nine tenths of a request. The
+statements of such paths are written once as SQL strings instead, and the rows
+they return are turned into model instances here, with the ORM's own column list
+and the ORM's own value converters (text to aware datetimes on SQLite, JSON
+decoding, booleans), so the objects are the same as ``select_related`` gives.
+
+Only paths measured in ``bench/`` use this; everything else stays with the ORM.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, Generic, TypeVar
+from weakref import WeakKeyDictionary
+
+from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db.models import Model
+
+M = TypeVar("M", bound=Model)
+Converter = Callable[[Any, Any, Any], Any]
+
+
+def table(model: type[Model]) -> str:
+    """The model's quoted table name."""
+    return str(connection.ops.quote_name(model._meta.db_table))
+
+
+def greatest() -> str:
+    """The SQL function for the larger of two values: ``MAX(a, b)`` on SQLite."""
+    return "MAX" if connection.vendor == "sqlite" else "GREATEST"
+
+
+def placeholders(count: int) -> str:
+    return ", ".join(["%s"] * count)
+
+
+def datetime_param(value: Any) -> Any:
+    """A datetime as the database stores it (text in UTC on SQLite)."""
+    return connection.ops.adapt_datetimefield_value(value)
+
+
+class Rows(Generic[M]):
+    """The columns of one model in a SELECT, and the model instances from its rows.
+
+    Example::
+
+        MEMBER = Rows(Member)
+        cursor.execute(f"SELECT {MEMBER.columns('m')} FROM {table(Member)} m WHERE ...")
+        members = [MEMBER.load(row) for row in cursor.fetchall()]
+
+    ``load(row, start)`` reads ``width`` values from ``start``, so one row can hold
+    several models side by side (a join).
+    """
+
+    def __init__(self, model: type[M]) -> None:
+        self.model = model
+        self.fields = list(model._meta.concrete_fields)
+        self.names = [f.attname for f in self.fields]
+        self.width = len(self.fields)
+        self._converters: WeakKeyDictionary[Any, list[tuple[int, list[Converter], Any]]] = (
+            WeakKeyDictionary()
+        )
+
+    def columns(self, alias: str) -> str:
+        quote = connection.ops.quote_name
+        return ", ".join(f"{alias}.{quote(f.column)}" for f in self.fields)
+
+    def _converters_for(self, conn: Any) -> list[tuple[int, list[Converter], Any]]:
+        """The converters the ORM's compiler would apply to each column, per connection."""
+        found = self._converters.get(conn)
+        if found is None:
+            found = []
+            for i, field in enumerate(self.fields):
+                col = field.get_col(self.model._meta.db_table)
+                converters = conn.ops.get_db_converters(col) + col.get_db_converters(conn)
+                if converters:
+                    found.append((i, converters, col))
+            self._converters[conn] = found
+        return found
+
+    def convert(self, values: list[Any]) -> list[Any]:
+        conn = connections[DEFAULT_DB_ALIAS]
+        for i, converters, col in self._converters_for(conn):
+            value = values[i]
+            for converter in converters:
+                value = converter(value, col, conn)
+            values[i] = value
+        return values
+
+    def load(self, row: Sequence[Any], start: int = 0) -> M:
+        values = self.convert(list(row[start : start + self.width]))
+        return self.model.from_db(connection.alias, self.names, values)
+
+    def load_optional(self, row: Sequence[Any], start: int = 0) -> M | None:
+        """The model from a LEFT JOIN: None when its primary key column is NULL."""
+        pk_index = self.names.index(self.model._meta.pk.attname)
+        if row[start + pk_index] is None:
+            return None
+        return self.load(row, start)
+
+
+def convert_value(model: type[Model], field_name: str, value: Any) -> Any:
+    """One column's value as the ORM returns it (a datetime from SQLite's text, say)."""
+    field = model._meta.get_field(field_name)
+    col = field.get_col(model._meta.db_table)  # type: ignore[union-attr]
+    conn = connections[DEFAULT_DB_ALIAS]
+    for converter in conn.ops.get_db_converters(col) + col.get_db_converters(conn):
+        value = converter(value, col, conn)
+    return value
