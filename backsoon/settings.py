@@ -9,7 +9,8 @@ Everything that differs between machines comes from the environment:
 - ``SECRET_KEY``: when unset, one is generated once and kept in ``var/secret_key``.
 - ``ALLOWED_HOSTS``: comma separated; defaults to local addresses.
 - ``DEBUG``: off unless set to 1/true/yes.
-- ``BACKSOON_VAR``: the folder for local state (database, secret key, static files).
+- ``BACKSOON_VAR``: the folder for local state (database, secret key, static files,
+  live update sockets).
 """
 
 from __future__ import annotations
@@ -166,6 +167,10 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Without Redis, the app workers and the background worker of this machine pass
+# live updates to each other through Unix sockets here (created on first use);
+# None keeps each process's live updates to itself.
+LIVE_DIR: Path | None = VAR_DIR / "live"
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("nl", "Nederlands")]
