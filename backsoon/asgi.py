@@ -3,9 +3,10 @@
 Django runs every synchronous view of an ASGI request in a fresh single-thread
 executor, so each request pays for a new thread and a new database connection.
 Backsoon's pages and API are synchronous, so they are served through Django's
-WSGI handler on a fixed pool of threads (a2wsgi): threads are reused and each
-keeps its database connection. Only the live-update stream (``/live/``), which
-must hold a connection open without a thread, goes through Django's ASGI handler.
+WSGI handler on a fixed pool of threads (``backsoon.wsgi_pool``): threads are
+reused and each keeps its database connection. Only the live-update stream
+(``/live/``), which must hold a connection open without a thread, goes through
+Django's ASGI handler.
 """
 
 from __future__ import annotations
@@ -15,15 +16,21 @@ from typing import Any
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "backsoon.settings")
 
-from a2wsgi import WSGIMiddleware
 from django.core.asgi import get_asgi_application
 from django.core.wsgi import get_wsgi_application
+
+from backsoon.web.middleware import LARGE_BODY_LIMIT
+from backsoon.wsgi_pool import WSGIPool
 
 ASYNC_PREFIXES = ("/live/",)
 THREADS = int(os.environ.get("BACKSOON_THREADS", "8"))
 
 django_asgi = get_asgi_application()
-django_wsgi = WSGIMiddleware(get_wsgi_application(), workers=THREADS)  # type: ignore[arg-type]
+django_wsgi = WSGIPool(
+    get_wsgi_application(),
+    threads=THREADS,
+    body_limit=LARGE_BODY_LIMIT,  # the largest body any view takes (calendar imports)
+)
 
 
 async def _lifespan(receive: Any, send: Any) -> None:
@@ -49,4 +56,4 @@ async def application(scope: dict[str, Any], receive: Any, send: Any) -> None:
     elif scope["type"] == "http" and scope["path"].startswith(ASYNC_PREFIXES):
         await django_asgi(scope, receive, send)
     else:
-        await django_wsgi(scope, receive, send)  # type: ignore[arg-type]
+        await django_wsgi(scope, receive, send)

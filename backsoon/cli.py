@@ -20,14 +20,13 @@ def _setup() -> None:
 
 def _serve(args: argparse.Namespace) -> int:
     _setup()
-    from django.conf import settings
     from django.core.management import call_command
 
     if not args.no_migrate:
         call_command("migrate", interactive=False, verbosity=0)
     call_command("compiletranslations", verbosity=0)
     call_command("collectstatic", interactive=False, verbosity=0)
-    workers = args.workers or (2 if settings.REDIS_URL else 1)
+    workers = args.workers or default_workers()
     host_for_url = "[" + args.host + "]" if ":" in args.host else args.host
     print(f"Backsoon is serving at http://{host_for_url}:{args.port}/", flush=True)
     import uvicorn
@@ -52,6 +51,18 @@ def _serve(args: argparse.Namespace) -> int:
         # response waits ~40 ms for a delayed ACK. Bind it ourselves.
         Multiprocess(config, sockets=[_tcp_socket(args.host, args.port)]).run()
     return 0
+
+
+def default_workers() -> int:
+    """One server process per CPU, when the processes can share live updates (Redis,
+    or the machine-local bus of ``backsoon.live``); otherwise one."""
+    from backsoon.live import InProcessBus, bus
+
+    if isinstance(bus(), InProcessBus):
+        return 1
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return os.cpu_count() or 1
 
 
 def _worker(args: argparse.Namespace) -> int:
@@ -136,7 +147,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--workers",
         type=int,
         default=int(os.environ.get("WEB_CONCURRENCY", "0")),
-        help="server processes (default: 1, or 2 when REDIS_URL is set)",
+        help="server processes (default: one per CPU)",
     )
     serve.add_argument("--no-migrate", action="store_true", help="do not apply migrations first")
     serve.add_argument("--log-level", default="info")
