@@ -53,9 +53,10 @@ def free_port() -> int:
 
 @contextmanager
 def served(
-    var_dir: Path, *, workers: int = 1, extra_env: dict[str, str] | None = None
+    var_dir: Path, *, workers: int | None = None, extra_env: dict[str, str] | None = None
 ) -> Iterator[str]:
-    """Run ``backsoon serve`` (production settings, no DEBUG) and yield its base URL."""
+    """Run ``backsoon serve`` (production settings, no DEBUG) and yield its base URL;
+    ``workers`` None leaves the number of processes to ``backsoon serve``."""
     port = free_port()
     env = {
         **os.environ,
@@ -74,8 +75,7 @@ def served(
             "--port",
             str(port),
             "--no-migrate",
-            "--workers",
-            str(workers),
+            *(["--workers", str(workers)] if workers else []),
             "--log-level",
             "warning",
         ],
