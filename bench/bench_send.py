@@ -28,7 +28,7 @@ from _common import percentile, report, served, setup_django
 
 CLIENTS = tuple(int(c) for c in os.environ.get("BENCH_CLIENTS", "1,8,32").split(","))
 TARGETS = tuple(os.environ.get("BENCH_TARGETS", "present,away").split(","))
-MESSAGES = {1: 800, 8: 4000, 32: 4000}
+MESSAGES = {1: 2000, 8: 4000, 32: 4000}
 PER_SENDER = 10
 ROUNDS = 4
 # The server as `backsoon serve` runs it by default (one process per CPU) unless set.

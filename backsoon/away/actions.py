@@ -20,7 +20,7 @@ from backsoon.notifications.models import Notification
 
 from . import queries
 from .models import Absence, AutoReplyRecord
-from .queries import ReplyRecord
+from .queries import AwayNow
 from .rules import (
     MAX_REPEAT_AFTER_DAYS,
     IncomingFacts,
@@ -274,18 +274,18 @@ def absence_welcome_back(*, absence: Absence) -> None:
         )
 
 
-def absence_remind_if_away(*, absence: Absence) -> None:
+def absence_remind_if_away(*, absence_id: int, member_id: int) -> None:
     """D3: the away member sent a normal message; remind them the absence is still on.
 
     One unread reminder per absence at a time (grouped).
     """
     notification_add(
-        recipient_id=absence.member_id,
+        recipient_id=member_id,
         type=Notification.Type.ABSENCE_REMINDER,
         actor_id=None,
         subject_type="absence",
-        subject_id=absence.pk,
-        group_key=f"absence-reminder:{absence.pk}",
+        subject_id=absence_id,
+        group_key=f"absence-reminder:{absence_id}",
     )
 
 
@@ -303,28 +303,24 @@ class ReplyPlan:
 
 
 def auto_reply_plan(
-    *,
-    sender: Member,
-    recipient: Member,
-    absence: Absence,
-    record: ReplyRecord | None,
-    kind: str,
-    at: datetime,
+    *, sender: Member, recipient: Member, away: AwayNow, kind: str, at: datetime
 ) -> ReplyPlan | None:
     """Whether the away ``recipient`` answers a message from ``sender`` arriving at ``at``,
     and with which text (placeholders filled). Reads only; runs before the transaction.
 
-    ``record`` is ``sender``'s reply record for the absence's current text, as read
-    with the absence (``queries.absences_for_send``). A stale read here can never
-    cause a second reply: ``auto_reply_send`` claims the reply with a unique insert
-    or a compare-and-set update inside the transaction.
+    ``away`` is the recipient's active absence with ``sender``'s reply record for its
+    current text and whether the two are connected (``queries.absences_for_send``):
+    a sender already answered is told apart without loading the absence (R3). A stale
+    read here can never cause a second reply:
+    ``auto_reply_send`` claims the reply with a unique insert or a compare-and-set
+    update inside the transaction.
     Any error yields None (R5: a reply problem never fails the delivery).
     """
-    from backsoon.network.queries import are_connected
-
+    record = away.record
     try:
-        if record is not None and not repeat_due(record[1], absence.repeat_after_days, at):
-            return None  # R3, decided here without the connection lookup
+        if record is not None and not repeat_due(record[1], away.repeat_after_days, at):
+            return None  # R3
+        absence = away.absence()
         incoming = IncomingFacts(
             sent_at=at,
             is_direct=True,
@@ -333,7 +329,7 @@ def auto_reply_plan(
             recipient_id=recipient.pk,
             sender_is_bot=sender.is_bot,
             blocked=False,  # message_send refuses messages across a block before this
-            sender_is_connection=are_connected(recipient.pk, sender.pk),
+            sender_is_connection=away.sender_is_connection,
             sender_language=sender.language,
         )
         decision = decide_reply(
@@ -389,27 +385,27 @@ def _claim(plan: ReplyPlan) -> bool:
 
 
 def auto_reply_send(*, plan: ReplyPlan, message: Any, conversation: Any) -> Any | None:
-    """Send a planned reply inside ``message_send``'s transaction (R5), in a savepoint.
+    """Store a planned reply inside ``message_send``'s transaction (R5), in a savepoint.
 
     Whatever goes wrong here rolls back only the reply, never the message that
     triggered it. Returns the reply Message, or None when another transaction
-    claimed it first (R6) or something failed.
+    claimed it first (R6) or something failed. ``message_send`` then moves the
+    conversation's counters once for both messages.
     """
-    from backsoon.messaging.actions import message_insert
+    from backsoon.messaging.actions import message_row_insert
     from backsoon.messaging.models import Message
 
     try:
         with transaction.atomic():
             if not _claim(plan):
                 return None
-            return message_insert(
+            return message_row_insert(
                 conversation=conversation,
                 sender=plan.recipient,
                 body=plan.text,
                 kind=Message.Kind.AUTO_REPLY,
                 sent_at=plan.at,
                 recipient_ids=[plan.sender.pk],
-                mark_sender_read=False,
             )
     except Exception:  # R5: a reply problem must never fail the delivery
         log.exception("automatic reply failed for message %s", message.pk)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from typing import Any
@@ -15,13 +16,15 @@ from django.utils.translation import gettext
 from backsoon.accounts.models import Member
 from backsoon.db.rows import Rows, convert_value, datetime_param, placeholders, table
 from backsoon.errors import NotFound
+from backsoon.network.models import Connection
 
 from .models import Absence, AutoReplyRecord
 from .rules import AbsenceFacts, fill_placeholders, last_day_away, return_day, visible_text
 from .texts import backup_label, format_day
 
-_ABSENCE = Rows(Absence)
+_ABSENCE, _MEMBER = Rows(Absence), Rows(Member)
 _ABSENCE_MEMBER = Absence._meta.get_field("member")
+_ABSENCE_BACKUP = Absence._meta.get_field("backup")
 
 
 def active_filter(at: datetime) -> Q:
@@ -44,41 +47,77 @@ def active_absences(member_ids: Iterable[int], at: datetime | None = None) -> di
 ReplyRecord = tuple[int, datetime]  # an AutoReplyRecord's id and last_sent_at
 
 
+@dataclass(frozen=True)
+class AwayNow:
+    """An away member's active absence as the send path reads it: the facts that tell
+    whether this sender is answered (again, R3), and the absence with its backup,
+    turned into objects only when a reply is due (one message in many)."""
+
+    absence_id: int
+    member: Member
+    repeat_after_days: int | None
+    record: ReplyRecord | None  # the sender's reply record for the current text
+    sender_is_connection: bool
+    row: tuple[Any, ...] = ()  # the absence's and its backup's columns
+
+    def absence(self) -> Absence:
+        """The whole absence, with its member and backup."""
+        absence = _ABSENCE.load(self.row)
+        _ABSENCE_MEMBER.set_cached_value(absence, self.member)
+        _ABSENCE_BACKUP.set_cached_value(absence, _MEMBER.load_optional(self.row, _ABSENCE.width))
+        return absence
+
+
 @cache
 def _absences_for_send_sql(count: int) -> str:
     return (
-        f"SELECT {_ABSENCE.columns('a')}, r.id, r.last_sent_at FROM {table(Absence)} a "  # noqa: S608
+        f"SELECT r.id, r.last_sent_at, c.id IS NOT NULL, {_ABSENCE.columns('a')}, "  # noqa: S608
+        f"{_MEMBER.columns('b')} FROM {table(Absence)} a "
         f"LEFT JOIN {table(AutoReplyRecord)} r ON r.absence_id = a.id AND r.sender_id = %s "
         "AND r.message_version = a.message_version "
+        f"LEFT JOIN {table(Connection)} c ON c.member_id = a.member_id AND c.other_id = %s "
+        f"LEFT JOIN {table(Member)} b ON b.id = a.backup_id "
         f"WHERE a.member_id IN ({placeholders(count)}) AND a.starts_at <= %s AND a.ends_at > %s "
         "AND (a.ended_at IS NULL OR a.ended_at > %s) ORDER BY a.starts_at, a.id"
     )
 
 
+_ID, _MEMBER_ID, _REPEAT = (
+    _ABSENCE.names.index(n) for n in ("id", "member_id", "repeat_after_days")
+)
+
+
 def absences_for_send(
     members: Iterable[Member], sender_id: int, at: datetime
-) -> dict[int, tuple[Absence, ReplyRecord | None]]:
-    """``active_absences`` for the send path: each away member's active absence (its
-    ``member`` set from ``members``) with ``sender_id``'s reply record for its current
-    text, if any (AWAY-SPEC R3): one hand-written statement (``backsoon.db.rows``)."""
+) -> dict[int, AwayNow]:
+    """``active_absences`` for the send path: for each of ``members`` who is away at
+    ``at``, the active absence with what decides an automatic reply to ``sender_id``:
+    their reply record for its current text (R3) and whether they are connected (R8).
+    One hand-written statement (``backsoon.db.rows``)."""
     by_id = {m.pk: m for m in members}
     if not by_id:
         return {}
     moment = datetime_param(at)
     with connection.cursor() as cursor:
         cursor.execute(
-            _absences_for_send_sql(len(by_id)), [sender_id, *by_id, moment, moment, moment]
+            _absences_for_send_sql(len(by_id)),
+            [sender_id, sender_id, *by_id, moment, moment, moment],
         )
         rows = cursor.fetchall()
-    found: dict[int, tuple[Absence, ReplyRecord | None]] = {}
-    for row in rows:
-        absence = _ABSENCE.load(row)
-        _ABSENCE_MEMBER.set_cached_value(absence, by_id[absence.member_id])
-        record_id, last_sent_at = row[-2], row[-1]
+    found: dict[int, AwayNow] = {}
+    for record_id, last_sent_at, connected, *row in rows:
         record = None
         if record_id is not None:
             record = (record_id, convert_value(AutoReplyRecord, "last_sent_at", last_sent_at))
-        found[absence.member_id] = (absence, record)
+        member_id = row[_MEMBER_ID]
+        found[member_id] = AwayNow(
+            absence_id=row[_ID],
+            member=by_id[member_id],
+            repeat_after_days=row[_REPEAT],
+            record=record,
+            sender_is_connection=bool(connected),
+            row=tuple(row),
+        )
     return found
 
 

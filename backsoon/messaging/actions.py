@@ -284,14 +284,13 @@ def message_send(
     away = absences_for_send(members, sender.pk, now)
     plan = None
     if is_direct and len(others) == 1 and others[0].pk in away:
-        absence, record = away[others[0].pk]
         plan = auto_reply_plan(
-            sender=sender, recipient=others[0], absence=absence, record=record, kind=kind, at=now
+            sender=sender, recipient=others[0], away=away[others[0].pk], kind=kind, at=now
         )
     recipient_ids = [m.pk for m in others]
     try:
         with transaction.atomic():
-            message = message_insert(
+            message = message_row_insert(
                 conversation=conversation,
                 sender=sender,
                 body=body,
@@ -309,10 +308,20 @@ def message_send(
                 subject_id=conversation.pk,
                 group_key=f"conversation:{conversation.pk}",
             )
+            reply = None
             if plan is not None:
-                auto_reply_send(plan=plan, message=message, conversation=conversation)
+                reply = auto_reply_send(plan=plan, message=message, conversation=conversation)
+            # One move of the counters for the message and its reply: the sender has
+            # read their message, the reply is unread for them, and it marks nothing
+            # read for the away member (R5).
+            conversation_counters_move(
+                conversation=conversation,
+                last=reply or message,
+                unread_ids=[*recipient_ids, sender.pk] if reply else recipient_ids,
+                read=(sender.pk, message.pk),
+            )
             if sender.pk in away and kind == Message.Kind.NORMAL:
-                absence_remind_if_away(absence=away[sender.pk][0])
+                absence_remind_if_away(absence_id=away[sender.pk].absence_id, member_id=sender.pk)
     except IntegrityError:
         # Only a concurrent retry with the same client key can collide here.
         if client_key is None:
@@ -334,11 +343,11 @@ def _conversation_moved_sql() -> str:
 
 
 @cache
-def _participants_moved_sql(recipients: int, mark_sender_read: bool) -> str:
+def _participants_moved_sql(recipients: int, with_read: bool) -> str:
     read = (
         f", last_read_message_id = CASE WHEN member_id = %s THEN "
         f"{greatest()}(last_read_message_id, %s) ELSE last_read_message_id END"
-        if mark_sender_read
+        if with_read
         else ""
     )
     unread = (
@@ -362,7 +371,7 @@ def _message_insert_sql() -> str:
     )
 
 
-def message_insert(
+def message_row_insert(
     *,
     conversation: Conversation,
     sender: Member,
@@ -371,30 +380,15 @@ def message_insert(
     sent_at: datetime,
     recipient_ids: Sequence[int],
     client_key: str | None = None,
-    mark_sender_read: bool = True,
 ) -> Message:
-    """Store a message and move the conversation's counters; call inside a transaction.
-
-    Three hand-written statements, as this is the send path (``backsoon.db.rows``):
-    the message, the conversation's last message, and every active participant's
-    last activity, unread count (recipients) and read position (the sender).
-    ``mark_sender_read=False`` leaves the sender's read position alone, so an
-    automatic reply never marks anything read for the away member (R5).
-    """
-    at = datetime_param(sent_at)
+    """Store a message (one hand-written statement, ``backsoon.db.rows``) and announce
+    it on commit; the caller moves the counters (``conversation_counters_move``)."""
     with connection.cursor() as cursor:
         cursor.execute(
-            _message_insert_sql(), [conversation.pk, sender.pk, body, kind, at, client_key]
+            _message_insert_sql(),
+            [conversation.pk, sender.pk, body, kind, datetime_param(sent_at), client_key],
         )
         message_id = cursor.fetchone()[0]
-        cursor.execute(_conversation_moved_sql(), [message_id, message_id, at, conversation.pk])
-        params: list[Any] = [at, *recipient_ids]
-        if mark_sender_read:
-            params += [sender.pk, message_id]
-        cursor.execute(
-            _participants_moved_sql(len(recipient_ids), mark_sender_read),
-            [*params, conversation.pk],
-        )
     message = Message(
         id=message_id,
         conversation=conversation,
@@ -406,13 +400,36 @@ def message_insert(
     )
     message._state.adding = False
     message._state.db = connection.alias
-    conversation.last_message = message
-    conversation.last_message_at = sent_at
     publish_on_commit(
         [*recipient_ids, sender.pk],
         {"type": "message", "conversation": conversation.pk, "message": message.pk},
     )
     return message
+
+
+def conversation_counters_move(
+    *,
+    conversation: Conversation,
+    last: Message,
+    unread_ids: Sequence[int],
+    read: tuple[int, int] | None,
+) -> None:
+    """After new messages (``last`` the newest): the conversation's last message, and
+    every active participant's last activity, unread count (one more for each of
+    ``unread_ids``) and, for ``read`` = (member id, message id), that member's read
+    position. Two hand-written statements; call inside the sending transaction."""
+    at = datetime_param(last.sent_at)
+    with connection.cursor() as cursor:
+        cursor.execute(_conversation_moved_sql(), [last.pk, last.pk, at, conversation.pk])
+        params: list[Any] = [at, *unread_ids]
+        if read is not None:
+            params += list(read)
+        cursor.execute(
+            _participants_moved_sql(len(unread_ids), read is not None),
+            [*params, conversation.pk],
+        )
+    conversation.last_message = last
+    conversation.last_message_at = last.sent_at
 
 
 def bulk_announce(*, bot: Member, usernames: Sequence[str] | None, body: str) -> int:

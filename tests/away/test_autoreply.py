@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from unittest import mock
 
 import pytest
 from django.utils import timezone
 
+from backsoon.away import queries
 from backsoon.away.models import Absence, AutoReplyRecord
-from backsoon.messaging.models import Message, Participant
+from backsoon.messaging.models import Conversation, Message, Participant
 from tests.conftest import Api
 from tests.factories import connect, make_absence, make_member
 
@@ -190,6 +192,35 @@ def test_R5_reply_is_an_ordinary_message_in_the_same_transaction_marking_nothing
     assert bob_part.unread_count == 1 and bob_part.last_read_message_id == 0
     alice_part = Participant.objects.get(conversation_id=conv, member=alice)
     assert alice_part.unread_count == 1
+    # Alice has read her own message, not the reply; the reply is the newest.
+    mine = Message.objects.get(conversation_id=conv, sender=alice)
+    assert alice_part.last_read_message_id == mine.pk
+    assert Conversation.objects.get(pk=conv).last_message_id == reply.pk
+
+
+def test_R5_a_reply_failing_in_its_savepoint_leaves_the_counters_of_the_message(alice, bob):
+    """The reply is claimed, then its insert fails: the message stands, and the counters
+    are those of the message alone (nothing unread for Alice, the message is the last)."""
+    from backsoon.messaging import actions as messaging
+
+    real = messaging.message_row_insert
+
+    def failing_for_replies(**kwargs):
+        if kwargs["kind"] == Message.Kind.AUTO_REPLY:
+            raise RuntimeError("disk trouble")
+        return real(**kwargs)
+
+    make_absence(bob)
+    conv = conversation(alice, bob)
+    with mock.patch.object(messaging, "message_row_insert", side_effect=failing_for_replies):
+        send(alice, conv, "still delivered")
+    mine = Message.objects.get(conversation_id=conv)
+    assert mine.body == "still delivered"
+    assert not AutoReplyRecord.objects.exists()  # the claim rolled back with the reply
+    assert Conversation.objects.get(pk=conv).last_message_id == mine.pk
+    alice_part = Participant.objects.get(conversation_id=conv, member=alice)
+    assert (alice_part.unread_count, alice_part.last_read_message_id) == (0, mine.pk)
+    assert Participant.objects.get(conversation_id=conv, member=bob).unread_count == 1
 
 
 def test_R5_a_failing_reply_never_fails_the_delivery(alice, bob):
@@ -239,10 +270,12 @@ def test_R6_a_lost_race_sends_no_second_reply(alice, bob):
     )
 
     # The read of the record is stale: it finds none, as if it ran before the insert.
-    def stale(members, sender_id, at):
-        return {bob.pk: (Absence.objects.get(pk=absence.pk), None)}
+    real = queries.absences_for_send
 
-    with mock.patch("backsoon.away.queries.absences_for_send", side_effect=stale):
+    def stale(members, sender_id, at):
+        return {k: replace(v, record=None) for k, v in real(members, sender_id, at).items()}
+
+    with mock.patch.object(queries, "absences_for_send", side_effect=stale):
         send(alice, conv)
     assert auto_replies(conv) == []
     assert Message.objects.filter(conversation_id=conv).count() == 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -52,8 +53,15 @@ def call(
     async def send(message: dict[str, Any]) -> None:
         sent.append(message)
 
-    asyncio.run(asyncio.wait_for(app(request, receive, send), timeout=10))
+    run(asyncio.wait_for(app(request, receive, send), timeout=10))
     return sent, received
+
+
+def run(coroutine: Any) -> None:
+    """Run on a fresh event loop in its own thread (a test before may have left one
+    running in this thread: Playwright's)."""
+    with ThreadPoolExecutor(max_workers=1) as runner:
+        runner.submit(asyncio.run, coroutine).result(timeout=20)
 
 
 class Recorder:
@@ -166,7 +174,7 @@ def test_a_client_gone_before_its_body_arrived_gets_nothing():
     async def send(message: dict[str, Any]) -> None:
         sent.append(message)
 
-    asyncio.run(pool(scope(headers=[(b"content-length", b"5")]), receive, send))
+    run(pool(scope(headers=[(b"content-length", b"5")]), receive, send))
     assert sent == []
     assert app.ran_in is None
 
