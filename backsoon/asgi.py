@@ -23,7 +23,12 @@ from backsoon.web.middleware import LARGE_BODY_LIMIT
 from backsoon.wsgi_pool import WSGIPool
 
 ASYNC_PREFIXES = ("/live/",)
-THREADS = int(os.environ.get("BACKSOON_THREADS", "8"))
+# Few threads per process, two processes per CPU (backsoon serve): threads share one
+# GIL, and a writer that lets it go for each SQLite statement waits to get it back
+# while the other threads run, holding the database's write lock all the while.
+# bench/bench_send.py, two processes, 8 clients: with 8 threads each, a message held
+# that lock for 3.4 ms; with 2 threads, 1.9 ms.
+THREADS = int(os.environ.get("BACKSOON_THREADS", "2"))
 
 django_asgi = get_asgi_application()
 django_wsgi = WSGIPool(

@@ -54,15 +54,19 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def default_workers() -> int:
-    """One server process per CPU, when the processes can share live updates (Redis,
-    or the machine-local bus of ``backsoon.live``); otherwise one."""
+    """Two server processes per CPU, when the processes can share live updates (Redis,
+    or the machine-local bus of ``backsoon.live``); otherwise one.
+
+    Two per CPU, because a keep-alive connection stays with the process that accepted
+    it: with one per CPU, one process often held most connections and was bound by its
+    one GIL while the other CPU idled (a quarter of the machine, in bench_send)."""
     from backsoon.live import InProcessBus, bus
 
     if isinstance(bus(), InProcessBus):
         return 1
     if hasattr(os, "sched_getaffinity"):
-        return max(1, len(os.sched_getaffinity(0)))
-    return os.cpu_count() or 1
+        return 2 * max(1, len(os.sched_getaffinity(0)))
+    return 2 * (os.cpu_count() or 1)
 
 
 def _worker(args: argparse.Namespace) -> int:
@@ -147,7 +151,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--workers",
         type=int,
         default=int(os.environ.get("WEB_CONCURRENCY", "0")),
-        help="server processes (default: one per CPU)",
+        help="server processes (default: two per CPU)",
     )
     serve.add_argument("--no-migrate", action="store_true", help="do not apply migrations first")
     serve.add_argument("--log-level", default="info")

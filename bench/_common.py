@@ -7,8 +7,10 @@ Every benchmark prints its figures as lines ``BENCH {"figure": ..., "value": ...
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -32,7 +34,10 @@ def report(figure: str, value: float, unit: str, goal: str, ok: bool | None) -> 
 
 def setup_django(var_dir: Path | None = None) -> Path:
     """Point Django at a fresh var dir (SQLite) unless DATABASE_URL is set; migrate."""
-    var_dir = var_dir or Path(tempfile.mkdtemp(prefix="backsoon-bench-"))
+    if var_dir is None:
+        var_dir = Path(tempfile.mkdtemp(prefix="backsoon-bench-"))
+        if not os.environ.get("BENCH_KEEP"):
+            atexit.register(shutil.rmtree, var_dir, ignore_errors=True)
     os.environ["BACKSOON_VAR"] = str(var_dir)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "backsoon.settings")
     sys.path.insert(0, str(ROOT))

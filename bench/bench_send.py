@@ -31,9 +31,9 @@ TARGETS = tuple(os.environ.get("BENCH_TARGETS", "present,away").split(","))
 MESSAGES = {1: 2000, 8: 4000, 32: 4000}
 PER_SENDER = 10
 ROUNDS = 4
-# The server as `backsoon serve` runs it by default (one process per CPU) unless set.
+# The server as `backsoon serve` runs it by default (two processes per CPU) unless set.
 WORKERS = int(os.environ.get("BENCH_WORKERS", "0")) or None
-THREADS = int(os.environ.get("BENCH_THREADS", "8"))
+THREADS = os.environ.get("BENCH_THREADS")  # default: backsoon serve's
 
 
 def prepare(target_username: str, messages: int, prefix: str) -> list[tuple[str, int]]:
@@ -225,10 +225,11 @@ def main() -> None:
     workers = WORKERS or default_workers()
     print(
         f"message send over HTTP ({connection.vendor}), backsoon serve with {workers} "
-        f"process(es) x {THREADS} threads"
+        f"process(es) x {THREADS or 'the default number of'} threads"
     )
     rates: dict[tuple[int, str], float] = {}
-    with served(var_dir, workers=WORKERS, extra_env={"BACKSOON_THREADS": str(THREADS)}) as base:
+    extra_env = {"BACKSOON_THREADS": THREADS} if THREADS else {}
+    with served(var_dir, workers=WORKERS, extra_env=extra_env) as base:
         run(base, warmup, 32)
         for clients in CLIENTS:
             elapsed = dict.fromkeys(TARGETS, 0.0)

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from functools import cache
 
-from django.db import connection
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext
 
-from backsoon.db.rows import Rows, table
+from backsoon.db.rows import Rows, run, table
 from backsoon.errors import NotFound
 
 from .models import ApiToken, Member
@@ -63,7 +62,5 @@ def member_for_token(digest: str) -> Member | None:
 
     Every API request asks this, so it is one hand-written statement (``backsoon.db.rows``).
     """
-    with connection.cursor() as cursor:
-        cursor.execute(_member_for_token_sql(), [digest, True])
-        row = cursor.fetchone()
+    row = run(_member_for_token_sql(), [digest, True]).fetchone()
     return _MEMBER.load(row) if row is not None else None

@@ -7,13 +7,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext
 
 from backsoon.accounts.models import Member
 from backsoon.accounts.queries import member_by_username
+from backsoon.db.rows import datetime_param, run
 from backsoon.errors import Conflict, Invalid, NotFound
 from backsoon.notifications.actions import notification_add
 from backsoon.notifications.models import Notification
@@ -364,19 +365,18 @@ def _claim(plan: ReplyPlan) -> bool:
     """Take the right to send this reply (R6): True for exactly one transaction."""
     if plan.record_id is None:
         table = AutoReplyRecord._meta.db_table
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"INSERT INTO {table} (absence_id, sender_id, message_version, last_sent_at, "  # noqa: S608
-                "replies) VALUES (%s, %s, %s, %s, 1) "
-                "ON CONFLICT (absence_id, sender_id, message_version) DO NOTHING",
-                [
-                    plan.absence.pk,
-                    plan.sender.pk,
-                    plan.absence.message_version,
-                    connection.ops.adapt_datetimefield_value(plan.at),
-                ],
-            )
-            return cursor.rowcount == 1
+        cursor = run(
+            f"INSERT INTO {table} (absence_id, sender_id, message_version, last_sent_at, "  # noqa: S608
+            "replies) VALUES (%s, %s, %s, %s, 1) "
+            "ON CONFLICT (absence_id, sender_id, message_version) DO NOTHING",
+            [
+                plan.absence.pk,
+                plan.sender.pk,
+                plan.absence.message_version,
+                datetime_param(plan.at),
+            ],
+        )
+        return bool(cursor.rowcount == 1)
     assert plan.last_sent_at is not None  # a record always has a time
     claimed = AutoReplyRecord.objects.filter(
         pk=plan.record_id, last_sent_at=plan.last_sent_at

@@ -8,13 +8,12 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from django.db import connection
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext
 
 from backsoon.accounts.models import Member
-from backsoon.db.rows import Rows, convert_value, datetime_param, placeholders, table
+from backsoon.db.rows import Rows, convert_value, datetime_param, placeholders, run, table
 from backsoon.errors import NotFound
 from backsoon.network.models import Connection
 
@@ -98,12 +97,9 @@ def absences_for_send(
     if not by_id:
         return {}
     moment = datetime_param(at)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _absences_for_send_sql(len(by_id)),
-            [sender_id, sender_id, *by_id, moment, moment, moment],
-        )
-        rows = cursor.fetchall()
+    rows = run(
+        _absences_for_send_sql(len(by_id)), [sender_id, sender_id, *by_id, moment, moment, moment]
+    ).fetchall()
     found: dict[int, AwayNow] = {}
     for record_id, last_sent_at, connected, *row in rows:
         record = None

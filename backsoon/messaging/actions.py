@@ -14,7 +14,7 @@ from django.utils.translation import gettext
 
 from backsoon.accounts.models import Member
 from backsoon.accounts.queries import member_by_username
-from backsoon.db.rows import convert_value, datetime_param, greatest, placeholders, table
+from backsoon.db.rows import convert_value, datetime_param, greatest, placeholders, run, table
 from backsoon.errors import Conflict, Forbidden, Invalid, NotFound, RateLimited
 from backsoon.live import publish_on_commit
 from backsoon.network import queries as network
@@ -149,9 +149,7 @@ def _check_message_rate(sender: Member, now: datetime) -> None:
     (an index range scan), so every server process sees the same count: the 30th
     newest message of the last minute, if there is one, says when a slot frees."""
     since = datetime_param(now - timedelta(minutes=1))
-    with connection.cursor() as cursor:
-        cursor.execute(_message_rate_sql(), [sender.pk, since, Message.Kind.NORMAL])
-        row = cursor.fetchone()
+    row = run(_message_rate_sql(), [sender.pk, since, Message.Kind.NORMAL]).fetchone()
     if row is not None:
         oldest = convert_value(Message, "sent_at", row[0])
         retry = int((oldest + timedelta(minutes=1) - now).total_seconds()) + 1
@@ -383,12 +381,10 @@ def message_row_insert(
 ) -> Message:
     """Store a message (one hand-written statement, ``backsoon.db.rows``) and announce
     it on commit; the caller moves the counters (``conversation_counters_move``)."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _message_insert_sql(),
-            [conversation.pk, sender.pk, body, kind, datetime_param(sent_at), client_key],
-        )
-        message_id = cursor.fetchone()[0]
+    message_id = run(
+        _message_insert_sql(),
+        [conversation.pk, sender.pk, body, kind, datetime_param(sent_at), client_key],
+    ).fetchone()[0]
     message = Message(
         id=message_id,
         conversation=conversation,
@@ -419,15 +415,11 @@ def conversation_counters_move(
     ``unread_ids``) and, for ``read`` = (member id, message id), that member's read
     position. Two hand-written statements; call inside the sending transaction."""
     at = datetime_param(last.sent_at)
-    with connection.cursor() as cursor:
-        cursor.execute(_conversation_moved_sql(), [last.pk, last.pk, at, conversation.pk])
-        params: list[Any] = [at, *unread_ids]
-        if read is not None:
-            params += list(read)
-        cursor.execute(
-            _participants_moved_sql(len(unread_ids), read is not None),
-            [*params, conversation.pk],
-        )
+    run(_conversation_moved_sql(), [last.pk, last.pk, at, conversation.pk])
+    params: list[Any] = [at, *unread_ids]
+    if read is not None:
+        params += list(read)
+    run(_participants_moved_sql(len(unread_ids), read is not None), [*params, conversation.pk])
     conversation.last_message = last
     conversation.last_message_at = last.sent_at
 

@@ -5,12 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 
-from django.db import connection
 from django.db.models import Prefetch, QuerySet, Sum
 from django.utils.translation import gettext
 
 from backsoon.accounts.models import Member
-from backsoon.db.rows import Rows, table
+from backsoon.db.rows import Rows, run, table
 from backsoon.errors import NotFound
 from backsoon.network.models import Block
 
@@ -75,9 +74,7 @@ def send_context(member: Member, conversation_id: int) -> SendContext:
     Raises:
         NotFound: no such conversation, or ``member`` is not an active participant.
     """
-    with connection.cursor() as cursor:
-        cursor.execute(_send_context_sql(), [member.pk, member.pk, conversation_id])
-        rows = cursor.fetchall()
+    rows = run(_send_context_sql(), [member.pk, member.pk, conversation_id]).fetchall()
     if not any(row[_MEMBER_ID] == member.pk for row in rows):
         raise NotFound(gettext("No such conversation."), code="conversation_not_found")
     conversation = _CONVERSATION.load(rows[0], _PARTICIPANT.width + _MEMBER.width)

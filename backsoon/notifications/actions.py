@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from backsoon.accounts.models import Member
+from backsoon.db.rows import run
 from backsoon.errors import NotFound
 from backsoon.live import publish_on_commit
 
@@ -138,17 +139,16 @@ def notifications_add_many(
         pushed = not (rid in away_ids and type in HELD_WHILE_AWAY)
         rows.append("(%s, %s, %s, %s, %s, %s, 1, %s, NULL, %s)")
         params += [rid, type, actor_id, subject_type, subject_id, group_key, now, pushed]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (recipient_id, type, actor_id, subject_type, subject_id, "  # noqa: S608
-            "group_key, count, created_at, read_at, pushed) VALUES "
-            + ", ".join(rows)
-            + " ON CONFLICT (recipient_id, group_key)"
-            " WHERE group_key IS NOT NULL AND read_at IS NULL"
-            f" DO UPDATE SET count = {table}.count + 1, actor_id = excluded.actor_id,"
-            " created_at = excluded.created_at",
-            params,
-        )
+    run(
+        f"INSERT INTO {table} (recipient_id, type, actor_id, subject_type, subject_id, "  # noqa: S608
+        "group_key, count, created_at, read_at, pushed) VALUES "
+        + ", ".join(rows)
+        + " ON CONFLICT (recipient_id, group_key)"
+        " WHERE group_key IS NOT NULL AND read_at IS NULL"
+        f" DO UPDATE SET count = {table}.count + 1, actor_id = excluded.actor_id,"
+        " created_at = excluded.created_at",
+        params,
+    )
     held = away_ids if type in HELD_WHILE_AWAY else set()
     pushed_to = [rid for rid in recipient_ids if rid not in held]
     publish_on_commit(pushed_to, {"type": "notification", "kind": type})

@@ -7,7 +7,7 @@ the slowest requests wait for seconds. Here writers queue instead, and the next
 one starts the moment the writer before it commits:
 
 - the threads of a process queue on a Python lock;
-- the processes (``backsoon serve`` runs one per CPU, beside ``backsoon worker``)
+- the processes (``backsoon serve`` runs two per CPU, beside ``backsoon worker``)
   queue on an exclusive ``flock`` of ``<database>-writer.lock``, which the kernel
   hands to the next waiter on release, and releases by itself when a process dies.
 
