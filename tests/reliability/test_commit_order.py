@@ -30,17 +30,17 @@ def test_the_newest_message_stays_last_whatever_the_commit_order(monkeypatch):
     alice = make_member("alice")
     make_member("bob")
     conversation, _ = conversation_start(creator=alice, usernames=["bob"])
-    create = Message.objects.create
+    insert = actions.message_row_insert
     inserted = threading.Event()
 
-    def slow_create(**fields):
-        message = create(**fields)
+    def slow_insert(**fields):
+        message = insert(**fields)
         if threading.current_thread().name == "slow":
             inserted.set()
             time.sleep(0.5)  # holds its id, not yet the conversation's row lock
         return message
 
-    monkeypatch.setattr(actions.Message.objects, "create", slow_create)
+    monkeypatch.setattr(actions, "message_row_insert", slow_insert)
     errors: list[BaseException] = []
 
     def send(body: str) -> None:
