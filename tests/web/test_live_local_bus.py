@@ -7,6 +7,7 @@ processes; one test also publishes from a real second process.
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 import socket
 import subprocess
@@ -196,3 +197,14 @@ def test_a_burst_reaches_a_busy_receiver_whole(make_bus):
 
     run(scenario)
     assert received == list(range(300))
+
+
+def test_serve_runs_two_processes_per_cpu_only_when_they_share_live_updates(fresh_bus, live_dir):
+    from backsoon.cli import default_workers
+
+    cpus = len(os.sched_getaffinity(0))
+    with override_settings(REDIS_URL="", LIVE_DIR=live_dir):
+        assert default_workers() == 2 * cpus
+    bus.cache_clear()
+    with override_settings(REDIS_URL="", LIVE_DIR=None):
+        assert default_workers() == 1  # the in-process bus would not reach the others
