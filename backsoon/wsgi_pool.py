@@ -27,6 +27,7 @@ import io
 import sys
 from collections.abc import Awaitable, Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
+from itertools import chain
 from typing import Any
 
 Receive = Callable[[], Awaitable[dict[str, Any]]]
@@ -135,26 +136,29 @@ class WSGIPool:
         it was streamed from here. ``close()`` runs here too: Django ends the request
         (and tidies this thread's database connection) in it."""
         started: list[tuple[str, list[tuple[str, str]]]] = []
+        written: list[bytes] = []  # PEP 3333's write(): sent before the iterable's body
+        headers_sent = False
 
         def start_response(
             status: str, headers: list[tuple[str, str]], exc_info: Any = None
         ) -> Callable[[bytes], None]:
-            if exc_info is not None and started:
+            if exc_info is not None and headers_sent:
                 raise exc_info[1].with_traceback(exc_info[2])
             started[:] = [(status, headers)]
-            return self._no_write
+            return written.append
 
         iterable = self.app(environ, start_response)
         try:
             if not getattr(iterable, "streaming", False):
-                content = b"".join(iterable)
+                content = b"".join([*written, *iterable])
                 return _start_message(*started[0]), content
 
             def write(message: dict[str, Any]) -> None:
                 asyncio.run_coroutine_threadsafe(send(message), loop).result()  # type: ignore[arg-type]
 
             write(_start_message(*started[0]))
-            for chunk in iterable:
+            headers_sent = True
+            for chunk in chain(written, iterable):
                 if chunk:
                     write({"type": "http.response.body", "body": chunk, "more_body": True})
             write({"type": "http.response.body", "body": b""})
@@ -163,7 +167,3 @@ class WSGIPool:
             close = getattr(iterable, "close", None)
             if close is not None:
                 close()
-
-    @staticmethod
-    def _no_write(data: bytes) -> None:
-        raise NotImplementedError("use the returned iterable, not write()")

@@ -78,8 +78,8 @@ class Rows(Generic[M]):
     Example::
 
         MEMBER = Rows(Member)
-        cursor.execute(f"SELECT {MEMBER.columns('m')} FROM {table(Member)} m WHERE ...")
-        members = [MEMBER.load(row) for row in cursor.fetchall()]
+        rows = run(f"SELECT {MEMBER.columns('m')} FROM {table(Member)} m WHERE ...", [])
+        members = [MEMBER.load(row) for row in rows.fetchall()]
 
     ``load(row, start)`` reads ``width`` values from ``start``, so one row can hold
     several models side by side (a join).
@@ -90,6 +90,7 @@ class Rows(Generic[M]):
         self.fields = list(model._meta.concrete_fields)
         self.names = [f.attname for f in self.fields]
         self.width = len(self.fields)
+        self._pk_index = self.names.index(model._meta.pk.attname)
         self._converters: WeakKeyDictionary[Any, list[tuple[int, list[Converter], Any]]] = (
             WeakKeyDictionary()
         )
@@ -104,8 +105,7 @@ class Rows(Generic[M]):
         if found is None:
             found = []
             for i, field in enumerate(self.fields):
-                col = field.get_col(self.model._meta.db_table)
-                converters = conn.ops.get_db_converters(col) + col.get_db_converters(conn)
+                converters, col = _column_converters(conn, self.model, field.attname)
                 if converters:
                     found.append((i, converters, col))
             self._converters[conn] = found
@@ -126,17 +126,34 @@ class Rows(Generic[M]):
 
     def load_optional(self, row: Sequence[Any], start: int = 0) -> M | None:
         """The model from a LEFT JOIN: None when its primary key column is NULL."""
-        pk_index = self.names.index(self.model._meta.pk.attname)
-        if row[start + pk_index] is None:
+        if row[start + self._pk_index] is None:
             return None
         return self.load(row, start)
 
 
+_COLUMN_CONVERTERS: WeakKeyDictionary[Any, dict[tuple[Any, str], tuple[list[Converter], Any]]] = (
+    WeakKeyDictionary()
+)
+
+
+def _column_converters(
+    conn: Any, model: type[Model], field_name: str
+) -> tuple[list[Converter], Any]:
+    """The converters the ORM's compiler applies to one column, and the column they
+    take, worked out once per connection."""
+    cached = _COLUMN_CONVERTERS.setdefault(conn, {})
+    found = cached.get((model, field_name))
+    if found is None:
+        col = model._meta.get_field(field_name).get_col(model._meta.db_table)  # type: ignore[union-attr]
+        found = (conn.ops.get_db_converters(col) + col.get_db_converters(conn), col)
+        cached[(model, field_name)] = found
+    return found
+
+
 def convert_value(model: type[Model], field_name: str, value: Any) -> Any:
     """One column's value as the ORM returns it (a datetime from SQLite's text, say)."""
-    field = model._meta.get_field(field_name)
-    col = field.get_col(model._meta.db_table)  # type: ignore[union-attr]
     conn = connections[DEFAULT_DB_ALIAS]
-    for converter in conn.ops.get_db_converters(col) + col.get_db_converters(conn):
+    converters, col = _column_converters(conn, model, field_name)
+    for converter in converters:
         value = converter(value, col, conn)
     return value

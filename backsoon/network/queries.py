@@ -3,30 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from functools import cache
 
-from django.db import connection
 from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext
 
 from backsoon.accounts.models import Member
-from backsoon.db.rows import table
 from backsoon.errors import NotFound
 
 from .models import Block, Connection, Follow, Invitation
 
 
 def are_connected(a_id: int, b_id: int) -> bool:
-    """Whether the two members are connected (hand-written: the automatic reply asks it
-    on the send path, ``backsoon.db.rows``)."""
-    with connection.cursor() as cursor:
-        cursor.execute(_are_connected_sql(), [a_id, b_id])
-        return cursor.fetchone() is not None
-
-
-@cache
-def _are_connected_sql() -> str:
-    return f"SELECT 1 FROM {table(Connection)} WHERE member_id = %s AND other_id = %s LIMIT 1"  # noqa: S608
+    return Connection.objects.filter(member_id=a_id, other_id=b_id).exists()
 
 
 def connected_ids(member_id: int, among: Iterable[int]) -> set[int]:

@@ -146,6 +146,17 @@ def test_a_streaming_answer_is_sent_piece_by_piece():
     assert app.closed_in is not None
 
 
+def test_an_app_may_use_the_write_callable_of_pep_3333():
+    def legacy(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        write = start_response("200 OK", [("Content-Type", "text/plain")])
+        write(b"hello, ")
+        return [b"world"]
+
+    sent, _ = call(WSGIPool(legacy, threads=1, body_limit=100), scope(method="GET"), [b""])
+    assert sent[0]["status"] == 200
+    assert sent[1] == {"type": "http.response.body", "body": b"hello, world"}
+
+
 @pytest.mark.parametrize(
     "headers",
     [
