@@ -125,21 +125,24 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # WAL lets readers run beside the one writer; NORMAL sync is durable across
-    # application crashes in WAL mode; IMMEDIATE takes the write lock at BEGIN so
-    # two writers queue on the busy timeout instead of failing with "database is
-    # locked" halfway through a transaction.
-    # Each server thread keeps its connection (see backsoon/asgi.py): opening one
-    # and running the PRAGMAs per request would cost more than most requests.
-    DATABASES["default"]["ENGINE"] = "backsoon.db.sqlite"
+    # Django's own SQLite backend, with its own options (Django 5.1+):
+    # - WAL lets readers run beside the one writer; NORMAL sync is durable across
+    #   application crashes in WAL mode;
+    # - IMMEDIATE takes the write lock at BEGIN, so two writers queue in SQLite's busy
+    #   handler instead of failing with "database is locked" halfway through;
+    # - ``timeout`` bounds that wait (SQLite's busy timeout): a writer stuck behind a
+    #   long transaction gets "database is locked" after SQLITE_TIMEOUT seconds (5 by
+    #   default) instead of holding its request thread; the send path's
+    #   transactions take well under a millisecond.
+    # Each server thread keeps its connection: opening one and running the PRAGMAs
+    # per request would cost more than most requests.
     DATABASES["default"]["CONN_MAX_AGE"] = None
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = False
     DATABASES["default"]["OPTIONS"] = {
         "init_command": (
             "PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL;PRAGMA foreign_keys=ON;"
-            "PRAGMA busy_timeout=20000;"
         ),
-        "timeout": 20,
+        "timeout": float(os.environ.get("SQLITE_TIMEOUT", "5")),
         "transaction_mode": "IMMEDIATE",
     }
 

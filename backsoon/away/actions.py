@@ -1,4 +1,4 @@
-"""Every write about absences, and the automatic reply hooked into message_send."""
+"""Every write about absences, and the claim of an automatic reply (R6) for message_send."""
 
 from __future__ import annotations
 
@@ -8,30 +8,18 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext
 
 from backsoon.accounts.models import Member
 from backsoon.accounts.queries import member_by_username
-from backsoon.db.rows import datetime_param, run
 from backsoon.errors import Conflict, Invalid, NotFound
 from backsoon.notifications.actions import notification_add
 from backsoon.notifications.models import Notification
 
-from . import queries
-from .models import Absence, AutoReplyRecord
-from .queries import AwayNow
-from .rules import (
-    MAX_REPEAT_AFTER_DAYS,
-    IncomingFacts,
-    decide_reply,
-    fill_placeholders,
-    repeat_due,
-    return_day,
-    window_problem,
-)
-from .texts import backup_label, format_day
+from . import queries, storage
+from .models import Absence
+from .rules import MAX_REPEAT_AFTER_DAYS, ReplyPlan, window_problem
 
 log = logging.getLogger(__name__)
 
@@ -290,126 +278,20 @@ def absence_remind_if_away(*, absence_id: int, member_id: int) -> None:
     )
 
 
-@dataclass(frozen=True)
-class ReplyPlan:
-    """An automatic reply the rules allow, prepared before the write transaction."""
+def auto_reply_claim(plan: ReplyPlan) -> bool:
+    """Take the right to send a planned reply (R6): True for exactly one transaction.
 
-    absence: Absence
-    sender: Member
-    recipient: Member
-    text: str
-    record_id: int | None  # this sender's reply record for the current text, if any
-    last_sent_at: datetime | None
-    at: datetime
-
-
-def auto_reply_plan(
-    *, sender: Member, recipient: Member, away: AwayNow, kind: str, at: datetime
-) -> ReplyPlan | None:
-    """Whether the away ``recipient`` answers a message from ``sender`` arriving at ``at``,
-    and with which text (placeholders filled). Reads only; runs before the transaction.
-
-    ``away`` is the recipient's active absence with ``sender``'s reply record for its
-    current text and whether the two are connected (``queries.absences_for_send``):
-    a sender already answered is told apart without loading the absence (R3). A stale
-    read here can never cause a second reply:
-    ``auto_reply_send`` claims the reply with a unique insert or a compare-and-set
-    update inside the transaction.
-    Any error yields None (R5: a reply problem never fails the delivery).
+    ``message_send`` calls this inside its transaction, in the savepoint that holds
+    the reply (R5), and writes the reply itself when it gets True.
     """
-    record = away.record
-    try:
-        if record is not None and not repeat_due(record[1], away.repeat_after_days, at):
-            return None  # R3
-        absence = away.absence()
-        incoming = IncomingFacts(
-            sent_at=at,
-            is_direct=True,
-            kind=kind,
-            sender_id=sender.pk,
-            recipient_id=recipient.pk,
-            sender_is_bot=sender.is_bot,
-            blocked=False,  # message_send refuses messages across a block before this
-            sender_is_connection=away.sender_is_connection,
-            sender_language=sender.language,
-        )
-        decision = decide_reply(
-            queries.facts(absence), incoming, last_reply_at=record[1] if record else None
-        )
-        if not decision.send:
-            return None
-        backup = absence.backup
-        text = fill_placeholders(
-            decision.text,
-            first_name=sender.first_name,
-            return_date=format_day(
-                return_day(absence.effective_end, recipient.timezone), sender.language
-            ),
-            backup=backup_label(backup),
-        )
-        return ReplyPlan(
-            absence=absence,
-            sender=sender,
-            recipient=recipient,
-            text=text[:8000],
-            record_id=record[0] if record else None,
-            last_sent_at=record[1] if record else None,
-            at=at,
-        )
-    except Exception:  # R5: never fail the delivery
-        log.exception("automatic reply not prepared for sender %s", sender.pk)
-        return None
-
-
-def _claim(plan: ReplyPlan) -> bool:
-    """Take the right to send this reply (R6): True for exactly one transaction."""
-    if plan.record_id is None:
-        table = AutoReplyRecord._meta.db_table
-        cursor = run(
-            f"INSERT INTO {table} (absence_id, sender_id, message_version, last_sent_at, "  # noqa: S608
-            "replies) VALUES (%s, %s, %s, %s, 1) "
-            "ON CONFLICT (absence_id, sender_id, message_version) DO NOTHING",
-            [
-                plan.absence.pk,
-                plan.sender.pk,
-                plan.absence.message_version,
-                datetime_param(plan.at),
-            ],
-        )
-        return bool(cursor.rowcount == 1)
-    assert plan.last_sent_at is not None  # a record always has a time
-    claimed = AutoReplyRecord.objects.filter(
-        pk=plan.record_id, last_sent_at=plan.last_sent_at
-    ).update(last_sent_at=plan.at, replies=F("replies") + 1)
-    return claimed == 1
-
-
-def auto_reply_send(*, plan: ReplyPlan, message: Any, conversation: Any) -> Any | None:
-    """Store a planned reply inside ``message_send``'s transaction (R5), in a savepoint.
-
-    Whatever goes wrong here rolls back only the reply, never the message that
-    triggered it. Returns the reply Message, or None when another transaction
-    claimed it first (R6) or something failed. ``message_send`` then moves the
-    conversation's counters once for both messages.
-    """
-    from backsoon.messaging.actions import message_row_insert
-    from backsoon.messaging.models import Message
-
-    try:
-        with transaction.atomic():
-            if not _claim(plan):
-                return None
-            return message_row_insert(
-                conversation=conversation,
-                sender=plan.recipient,
-                body=plan.text,
-                kind=Message.Kind.AUTO_REPLY,
-                sent_at=plan.at,
-                recipient_ids=[plan.sender.pk],
-            )
-    except Exception:  # R5: a reply problem must never fail the delivery
-        log.exception("automatic reply failed for message %s", message.pk)
-        return None
+    return storage.reply_claim(
+        absence_id=plan.absence_id,
+        sender_id=plan.sender_id,
+        message_version=plan.message_version,
+        record_id=plan.record_id,
+        last_sent_at=plan.last_sent_at,
+        at=plan.at,
+    )
 
 
 def digest_invitations_respond(

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
 from typing import Any
 
 from django.db.models import Q, QuerySet
@@ -13,16 +13,26 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from backsoon.accounts.models import Member
-from backsoon.db.rows import Rows, convert_value, datetime_param, placeholders, run, table
+from backsoon.db.rows import convert_value
 from backsoon.errors import NotFound
-from backsoon.network.models import Connection
 
+from . import storage
 from .models import Absence, AutoReplyRecord
-from .rules import AbsenceFacts, fill_placeholders, last_day_away, return_day, visible_text
+from .rules import (
+    AbsenceFacts,
+    IncomingFacts,
+    ReplyPlan,
+    fill_placeholders,
+    last_day_away,
+    repeat_due,
+    reply_plan,
+    return_day,
+    visible_text,
+)
+from .storage import ABSENCE, MEMBER
 from .texts import backup_label, format_day
 
-_ABSENCE, _MEMBER = Rows(Absence), Rows(Member)
-_ABSENCE_MEMBER = Absence._meta.get_field("member")
+log = logging.getLogger(__name__)
 _ABSENCE_BACKUP = Absence._meta.get_field("backup")
 
 
@@ -50,39 +60,25 @@ ReplyRecord = tuple[int, datetime]  # an AutoReplyRecord's id and last_sent_at
 class AwayNow:
     """An away member's active absence as the send path reads it: the facts that tell
     whether this sender is answered (again, R3), and the absence with its backup,
-    turned into objects only when a reply is due (one message in many)."""
+    turned into values only when a reply may be due (one message in many)."""
 
     absence_id: int
-    member: Member
+    member_id: int
+    message_version: int
     repeat_after_days: int | None
     record: ReplyRecord | None  # the sender's reply record for the current text
     sender_is_connection: bool
     row: tuple[Any, ...] = ()  # the absence's and its backup's columns
 
     def absence(self) -> Absence:
-        """The whole absence, with its member and backup."""
-        absence = _ABSENCE.load(self.row)
-        _ABSENCE_MEMBER.set_cached_value(absence, self.member)
-        _ABSENCE_BACKUP.set_cached_value(absence, _MEMBER.load_optional(self.row, _ABSENCE.width))
+        """The whole absence, with its backup."""
+        absence = ABSENCE.load(self.row)
+        _ABSENCE_BACKUP.set_cached_value(absence, MEMBER.load_optional(self.row, ABSENCE.width))
         return absence
 
 
-@cache
-def _absences_for_send_sql(count: int) -> str:
-    return (
-        f"SELECT r.id, r.last_sent_at, c.id IS NOT NULL, {_ABSENCE.columns('a')}, "  # noqa: S608
-        f"{_MEMBER.columns('b')} FROM {table(Absence)} a "
-        f"LEFT JOIN {table(AutoReplyRecord)} r ON r.absence_id = a.id AND r.sender_id = %s "
-        "AND r.message_version = a.message_version "
-        f"LEFT JOIN {table(Connection)} c ON c.member_id = a.member_id AND c.other_id = %s "
-        f"LEFT JOIN {table(Member)} b ON b.id = a.backup_id "
-        f"WHERE a.member_id IN ({placeholders(count)}) AND a.starts_at <= %s AND a.ends_at > %s "
-        "AND (a.ended_at IS NULL OR a.ended_at > %s) ORDER BY a.starts_at, a.id"
-    )
-
-
-_ID, _MEMBER_ID, _REPEAT = (
-    _ABSENCE.names.index(n) for n in ("id", "member_id", "repeat_after_days")
+_ID, _MEMBER_ID, _REPEAT, _VERSION = (
+    ABSENCE.names.index(n) for n in ("id", "member_id", "repeat_after_days", "message_version")
 )
 
 
@@ -92,29 +88,74 @@ def absences_for_send(
     """``active_absences`` for the send path: for each of ``members`` who is away at
     ``at``, the active absence with what decides an automatic reply to ``sender_id``:
     their reply record for its current text (R3) and whether they are connected (R8).
-    One hand-written statement (``backsoon.db.rows``)."""
-    by_id = {m.pk: m for m in members}
-    if not by_id:
+    One statement (``storage.absences_for_send_rows``)."""
+    ids = [m.pk for m in members]
+    if not ids:
         return {}
-    moment = datetime_param(at)
-    rows = run(
-        _absences_for_send_sql(len(by_id)), [sender_id, sender_id, *by_id, moment, moment, moment]
-    ).fetchall()
     found: dict[int, AwayNow] = {}
-    for record_id, last_sent_at, connected, *row in rows:
+    for record_id, last_sent_at, connected, *row in storage.absences_for_send_rows(
+        ids, sender_id, at
+    ):
         record = None
         if record_id is not None:
             record = (record_id, convert_value(AutoReplyRecord, "last_sent_at", last_sent_at))
-        member_id = row[_MEMBER_ID]
-        found[member_id] = AwayNow(
+        found[row[_MEMBER_ID]] = AwayNow(
             absence_id=row[_ID],
-            member=by_id[member_id],
+            member_id=row[_MEMBER_ID],
+            message_version=row[_VERSION],
             repeat_after_days=row[_REPEAT],
             record=record,
             sender_is_connection=bool(connected),
             row=tuple(row),
         )
     return found
+
+
+def auto_reply_plan(
+    *, away: AwayNow, sender: Member, recipient: Member, kind: str, at: datetime
+) -> ReplyPlan | None:
+    """Whether the away ``recipient`` answers a direct message from ``sender`` arriving
+    at ``at``, and with which text: away's decision, which ``message_send`` asks for
+    before its write transaction, then claims (``actions.auto_reply_claim``) and
+    writes itself.
+
+    ``away`` is the recipient's active absence with ``sender``'s reply record for its
+    current text and whether the two are connected (``absences_for_send``): a sender
+    already answered is told apart without loading the absence (R3). A stale read here
+    can never cause a second reply: the claim is a unique insert or a compare-and-set
+    update inside the transaction (R6). Any error yields None (R5: a reply problem
+    never fails the delivery).
+    """
+    record = away.record
+    try:
+        if record is not None and not repeat_due(record[1], away.repeat_after_days, at):
+            return None  # R3, without loading the absence
+        absence = away.absence()
+        incoming = IncomingFacts(
+            sent_at=at,
+            is_direct=True,
+            kind=kind,
+            sender_id=sender.pk,
+            recipient_id=recipient.pk,
+            sender_is_bot=sender.is_bot,
+            blocked=False,  # message_send refuses messages across a block before this
+            sender_is_connection=away.sender_is_connection,
+            sender_language=sender.language,
+        )
+        return reply_plan(
+            facts(absence),
+            incoming,
+            absence_id=away.absence_id,
+            message_version=away.message_version,
+            record=record,
+            sender_first_name=sender.first_name,
+            return_date=lambda day: format_day(day, sender.language),
+            recipient_timezone=recipient.timezone,
+            backup=backup_label(absence.backup),
+        )
+    except Exception:  # R5: never fail the delivery
+        log.exception("automatic reply not prepared for sender %s", sender.pk)
+        return None
 
 
 def active_absence(member_id: int, at: datetime | None = None) -> Absence | None:

@@ -7,7 +7,7 @@ values, calls these, and does the writing. Each rule cites AWAY-SPEC.md.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
@@ -146,6 +146,69 @@ def decide_reply(
     ):
         return ReplyDecision(False, skip=Skip.ALREADY)
     return ReplyDecision(True, text=text)
+
+
+@dataclass(frozen=True)
+class ReplyPlan:
+    """An automatic reply the rules allow: what ``message_send`` claims (R6) and writes.
+
+    Plain values only, computed before the write transaction by :func:`reply_plan`.
+    """
+
+    absence_id: int
+    message_version: int  # the reply text's version, the record's key (R3)
+    sender_id: int  # who wrote the message, and receives the reply
+    recipient_id: int  # the away member, who sends the reply
+    text: str  # placeholders filled in (R7)
+    record_id: int | None  # the sender's reply record for this text, if any
+    last_sent_at: datetime | None  # that record's time, for the compare-and-set (R3)
+    at: datetime
+
+
+REPLY_MAX = 8000
+
+
+def reply_plan(
+    absence: AbsenceFacts,
+    incoming: IncomingFacts,
+    *,
+    absence_id: int,
+    message_version: int,
+    record: tuple[int, datetime] | None,
+    sender_first_name: str,
+    return_date: Callable[[date], str],
+    recipient_timezone: str,
+    backup: str,
+) -> ReplyPlan | None:
+    """The reply to ``incoming`` (R1-R9), or None when none is due.
+
+    Args:
+        record: the sender's reply record for the absence's current text (id, when
+            last sent), or None.
+        return_date: writes the return day in the sender's language (R7); asked
+            only when a reply is due.
+        backup: ``{backup}`` as it is shown, "" without one.
+    """
+    last = record[1] if record is not None else None
+    decision = decide_reply(absence, incoming, last_reply_at=last)
+    if not decision.send:
+        return None
+    text = fill_placeholders(
+        decision.text,
+        first_name=sender_first_name,
+        return_date=return_date(return_day(absence.effective_end, recipient_timezone)),
+        backup=backup,
+    )
+    return ReplyPlan(
+        absence_id=absence_id,
+        message_version=message_version,
+        sender_id=incoming.sender_id,
+        recipient_id=incoming.recipient_id,
+        text=text[:REPLY_MAX],
+        record_id=record[0] if record is not None else None,
+        last_sent_at=last,
+        at=incoming.sent_at,
+    )
 
 
 def repeat_due(last_reply_at: datetime, repeat_after_days: int | None, at: datetime) -> bool:

@@ -8,7 +8,10 @@ they return are turned into model instances here, with the ORM's own column list
 and the ORM's own value converters (text to aware datetimes on SQLite, JSON
 decoding, booleans), so the objects are the same as ``select_related`` gives.
 
-Only paths measured in ``bench/`` use this; everything else stays with the ORM.
+Only paths measured in ``bench/`` use this, from one ``storage.py`` module per app
+(``backsoon/messaging/storage.py``, ``backsoon/away/storage.py``,
+``backsoon/notifications/storage.py``); everything else stays with the ORM. Every
+statement goes through Django's cursor.
 """
 
 from __future__ import annotations
@@ -34,33 +37,17 @@ def greatest() -> str:
     return "MAX" if connection.vendor == "sqlite" else "GREATEST"
 
 
-_QMARK: dict[str, str] = {}
-
-
 def run(sql: str, params: Sequence[Any]) -> Any:
-    """Execute one hand-written statement (``%s`` placeholders) and return the cursor
-    to fetch from.
+    """Execute one hand-written statement (``%s`` placeholders) through Django's cursor
+    and return the cursor to fetch from.
 
-    On SQLite, when queries are not being logged (DEBUG off, no test capturing
-    them), the statement goes straight to the driver's connection with Django's
-    error wrapping: Django's cursor layers (a wrapper per call, a regular expression
-    turning ``%s`` into ``?`` each time) cost a send about a tenth of its time. With
-    logging on, and on PostgreSQL, it goes through Django's cursor as usual.
+    Always Django's cursor, so that ``connection.queries``, ``CaptureQueriesContext``,
+    debug tooling, ``execute_wrapper`` hooks and monitoring see these statements like
+    any other.
     """
-    conn = connections[DEFAULT_DB_ALIAS]
-    if conn.vendor != "sqlite" or conn.queries_logged:
-        cursor = conn.cursor()
-        cursor.execute(sql, params)
-        return cursor
-    qmark = _QMARK.get(sql)
-    if qmark is None:
-        qmark = _QMARK[sql] = sql.replace("%s", "?")
-    conn.validate_thread_sharing()
-    conn.validate_no_broken_transaction()
-    with conn.wrap_database_errors:
-        if conn.connection is None:
-            conn.connect()
-        return conn.connection.execute(qmark, params)
+    cursor = connections[DEFAULT_DB_ALIAS].cursor()
+    cursor.execute(sql, params)
+    return cursor
 
 
 def placeholders(count: int) -> str:
@@ -157,3 +144,53 @@ def convert_value(model: type[Model], field_name: str, value: Any) -> Any:
     for converter in converters:
         value = converter(value, col, conn)
     return value
+
+
+class Insert(Generic[M]):
+    """``INSERT INTO <table> (<columns>) VALUES (...)`` for one model: every concrete
+    column but an automatic primary key, taken from the model's metadata, with the
+    values of an unsaved instance (so a field's default is there unless set) prepared
+    by each field's ``get_db_prep_save``, as ``Model.save`` prepares them.
+
+    Adding a field (with a default) to the model changes the statement with it; the
+    text is rebuilt whenever the model's field list is a new one.
+
+    Example::
+
+        MESSAGE_INSERT = Insert(Message)
+        message = Message(conversation=c, sender=s, body="hi")
+        sql = MESSAGE_INSERT.sql() + " RETURNING id"
+        message_id = run(sql, MESSAGE_INSERT.params(message)).fetchone()[0]
+    """
+
+    def __init__(self, model: type[M]) -> None:
+        self.model = model
+        self._for: Any = None
+        self._fields: list[Any] = []
+        self._sql = ""
+
+    def fields(self) -> list[Any]:
+        """The model fields of the statement's columns, in order."""
+        current = self.model._meta.concrete_fields
+        if current is not self._for:
+            pk = self.model._meta.pk
+            auto = pk is not None and getattr(pk, "db_returning", False)
+            self._fields = [f for f in current if not (auto and f is pk)]
+            quote = connection.ops.quote_name
+            columns = ", ".join(quote(f.column) for f in self._fields)
+            self._sql = (
+                f"INSERT INTO {table(self.model)} ({columns}) "  # noqa: S608
+                f"VALUES ({placeholders(len(self._fields))})"
+            )
+            self._for = current
+        return self._fields
+
+    def sql(self) -> str:
+        """The statement, without a ``RETURNING`` clause."""
+        self.fields()
+        return self._sql
+
+    def params(self, obj: M) -> list[Any]:
+        """The values of ``obj`` for the statement's placeholders."""
+        conn = connections[DEFAULT_DB_ALIAS]
+        return [f.get_db_prep_save(getattr(obj, f.attname), conn) for f in self.fields()]

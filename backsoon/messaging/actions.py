@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from contextlib import nullcontext
 from datetime import datetime, timedelta
-from functools import cache
-from typing import Any
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
@@ -14,14 +13,19 @@ from django.utils.translation import gettext
 
 from backsoon.accounts.models import Member
 from backsoon.accounts.queries import member_by_username
-from backsoon.db.rows import convert_value, datetime_param, greatest, placeholders, run, table
+from backsoon.away import queries as away_queries
+from backsoon.away.actions import absence_remind_if_away, auto_reply_claim
+from backsoon.away.rules import ReplyPlan
 from backsoon.errors import Conflict, Forbidden, Invalid, NotFound, RateLimited
 from backsoon.live import publish_on_commit
 from backsoon.network import queries as network
-from backsoon.notifications.actions import notifications_add_many, notifications_mark_subject_read
+from backsoon.notifications.actions import (
+    notifications_mark_subject_read,
+    notifications_published,
+)
 from backsoon.notifications.models import Notification
 
-from . import queries
+from . import queries, storage
 from .models import Conversation, Message, Participant
 
 log = logging.getLogger(__name__)
@@ -136,31 +140,6 @@ def _check_stranger_rate(creator: Member, now: datetime) -> None:
         )
 
 
-@cache
-def _message_rate_sql() -> str:
-    return (
-        f"SELECT sent_at FROM {table(Message)} WHERE sender_id = %s AND sent_at > %s "  # noqa: S608
-        f"AND kind = %s ORDER BY sent_at DESC LIMIT 1 OFFSET {MESSAGES_PER_MINUTE - 1}"
-    )
-
-
-def _check_message_rate(sender: Member, now: datetime) -> None:
-    """At most 30 messages a minute per member, counted from the stored messages
-    (an index range scan), so every server process sees the same count: the 30th
-    newest message of the last minute, if there is one, says when a slot frees."""
-    since = datetime_param(now - timedelta(minutes=1))
-    row = run(_message_rate_sql(), [sender.pk, since, Message.Kind.NORMAL]).fetchone()
-    if row is not None:
-        oldest = convert_value(Message, "sent_at", row[0])
-        retry = int((oldest + timedelta(minutes=1) - now).total_seconds()) + 1
-        raise RateLimited(
-            gettext("You can send at most %(max)s messages a minute.")
-            % {"max": MESSAGES_PER_MINUTE},
-            retry_after=retry,
-            code="message_rate_limited",
-        )
-
-
 def _rejoin(conversation: Conversation, member: Member) -> None:
     Participant.objects.filter(conversation=conversation, member=member).update(left_at=None)
 
@@ -240,188 +219,141 @@ def message_send(
 ) -> Message:
     """Send a message, and in the same transaction any automatic reply it triggers.
 
-    The reads (who takes part, blocks, who is away, whether this sender was
-    answered) happen before the write transaction, so the transaction holds the
-    database's write lock only for the writes: the message, the conversation's
-    last message, every participant's unread count, one grouped notification per
-    recipient and, for an away recipient (AWAY-SPEC R5), the automatic reply in
-    a savepoint that can never fail the delivery. Exactly-once for the reply is
-    decided inside the transaction by a unique constraint (R6), not by the reads.
-    Live updates go out on commit.
+    In a straight line: read what messaging needs (``storage.send_context``: the
+    conversation, participants, blocks, the sender's rate and an earlier message with
+    this ``client_key``, one statement) and who is away (``away.queries``, one
+    statement); ask away for its decision, a plain ``ReplyPlan`` (AWAY-SPEC R1-R9);
+    then write: the message, its recipients' grouped notification and the counters
+    (``storage.message_deliver``), and for a planned reply, in a savepoint that can
+    never fail the delivery (R5), away's claim (R6, a unique constraint) and the
+    reply, written here like any message. The write transaction holds the database
+    only for the writes. Live updates go out on commit.
+
+    On PostgreSQL a message without a reply or reminder is one statement, which needs
+    no transaction of its own.
 
     Args:
-        client_key: optional idempotency key; a retry with the same key returns
-            the message stored the first time.
+        client_key: optional idempotency key; a retry with the same key in the same
+            conversation returns the message stored the first time.
         at: when it was sent (imports and the demo replay history); default now.
 
     Raises:
         Invalid: empty or too long.
         NotFound: not a participant.
         Forbidden: a block between the two members of a 1:1 conversation.
+        RateLimited: more than 30 messages a minute.
     """
-    from backsoon.away.actions import absence_remind_if_away, auto_reply_plan, auto_reply_send
-    from backsoon.away.queries import absences_for_send
-
     body = _clean_body(body)
-    if client_key is not None:
-        if not 1 <= len(client_key) <= 64:
-            raise Invalid(gettext("client_key has 1 to 64 characters."), code="bad_client_key")
-        existing = Message.objects.filter(sender=sender, client_key=client_key).first()
-        if existing is not None:
-            return existing
+    if client_key is not None and not 1 <= len(client_key) <= 64:
+        raise Invalid(gettext("client_key has 1 to 64 characters."), code="bad_client_key")
     now = at or timezone.now()
-    if not sender.is_bot:
-        _check_message_rate(sender, now)
-    context = queries.send_context(sender, conversation_id)
+    context = storage.send_context(
+        sender_id=sender.pk,
+        conversation_id=conversation_id,
+        client_key=client_key,
+        rate_since=None if sender.is_bot else now - timedelta(minutes=1),
+        rate_limit=MESSAGES_PER_MINUTE,
+    )
+    if context is None:
+        raise NotFound(gettext("No such conversation."), code="conversation_not_found")
+    if context.existing_id is not None:
+        return Message.objects.get(pk=context.existing_id)
+    if context.rate_oldest is not None:
+        raise RateLimited(
+            gettext("You can send at most %(max)s messages a minute.")
+            % {"max": MESSAGES_PER_MINUTE},
+            retry_after=int((context.rate_oldest + timedelta(minutes=1) - now).total_seconds()) + 1,
+            code="message_rate_limited",
+        )
     conversation = context.conversation
     members = [p.member for p in context.participants]
     others = [m for m in members if m.pk != sender.pk]
     is_direct = conversation.kind == Conversation.Kind.DIRECT
     if is_direct and context.blocked:
         raise Forbidden(gettext("You can not message this member."), code="blocked")
-    away = absences_for_send(members, sender.pk, now)
+    away = away_queries.absences_for_send(members, sender.pk, now)
     plan = None
     if is_direct and len(others) == 1 and others[0].pk in away:
-        plan = auto_reply_plan(
-            sender=sender, recipient=others[0], away=away[others[0].pk], kind=kind, at=now
+        plan = away_queries.auto_reply_plan(
+            away=away[others[0].pk], sender=sender, recipient=others[0], kind=kind, at=now
         )
+    remind = sender.pk in away and kind == Message.Kind.NORMAL
     recipient_ids = [m.pk for m in others]
+    message = Message(
+        conversation=conversation,
+        sender=sender,
+        body=body,
+        kind=kind,
+        sent_at=now,
+        client_key=client_key,
+    )
+    notify = storage.Notify(
+        away_ids=frozenset(away),
+        type=Notification.Type.MESSAGE,
+        subject_type="conversation",
+        group_key=f"conversation:{conversation.pk}",
+    )
+    # One statement needs no transaction of its own (PostgreSQL, nothing else to
+    # write); inside a caller's transaction, a savepoint keeps a client_key collision
+    # from breaking it.
+    alone = (
+        storage.delivers_in_one_statement()
+        and plan is None
+        and not remind
+        and (client_key is None or not connection.in_atomic_block)
+    )
     try:
-        with transaction.atomic():
-            message = message_row_insert(
-                conversation=conversation,
-                sender=sender,
-                body=body,
-                kind=kind,
-                sent_at=now,
-                recipient_ids=recipient_ids,
-                client_key=client_key,
+        with nullcontext() if alone else transaction.atomic():
+            storage.message_deliver(message, unread_ids=recipient_ids, read=True, notify=notify)
+            _announce(message, recipient_ids)
+            notifications_published(
+                recipient_ids=recipient_ids, away_ids=set(away), type=Notification.Type.MESSAGE
             )
-            notifications_add_many(
-                recipient_ids=recipient_ids,
-                away_ids=set(away),
-                type=Notification.Type.MESSAGE,
-                actor_id=sender.pk,
-                subject_type="conversation",
-                subject_id=conversation.pk,
-                group_key=f"conversation:{conversation.pk}",
-            )
-            reply = None
             if plan is not None:
-                reply = auto_reply_send(plan=plan, message=message, conversation=conversation)
-            # One move of the counters for the message and its reply: the sender has
-            # read their message, the reply is unread for them, and it marks nothing
-            # read for the away member (R5).
-            conversation_counters_move(
-                conversation=conversation,
-                last=reply or message,
-                unread_ids=[*recipient_ids, sender.pk] if reply else recipient_ids,
-                read=(sender.pk, message.pk),
-            )
-            if sender.pk in away and kind == Message.Kind.NORMAL:
+                _auto_reply_send(plan, message, others[0])
+            if remind:
                 absence_remind_if_away(absence_id=away[sender.pk].absence_id, member_id=sender.pk)
     except IntegrityError:
         # Only a concurrent retry with the same client key can collide here.
         if client_key is None:
             raise
-        return Message.objects.get(sender=sender, client_key=client_key)
+        return Message.objects.get(
+            sender=sender, conversation_id=conversation.pk, client_key=client_key
+        )
     return message
 
 
-@cache
-def _conversation_moved_sql() -> str:
-    # Concurrent sends to one conversation take their ids (a sequence) before the row
-    # lock and commit in either order: keep the newest message, and never move a time
-    # backwards (tests/reliability/test_cross_process.py).
-    return (
-        f"UPDATE {table(Conversation)} SET last_message_id = CASE "  # noqa: S608
-        "WHEN last_message_id IS NULL OR last_message_id < %s THEN %s ELSE last_message_id END, "
-        f"last_message_at = {greatest()}(last_message_at, %s) WHERE id = %s"
-    )
-
-
-@cache
-def _participants_moved_sql(recipients: int, with_read: bool) -> str:
-    read = (
-        f", last_read_message_id = CASE WHEN member_id = %s THEN "
-        f"{greatest()}(last_read_message_id, %s) ELSE last_read_message_id END"
-        if with_read
-        else ""
-    )
-    unread = (
-        f"CASE WHEN member_id IN ({placeholders(recipients)}) THEN 1 ELSE 0 END"
-        if recipients
-        else "0"
-    )
-    return (
-        f"UPDATE {table(Participant)} SET "  # noqa: S608
-        f"last_message_at = {greatest()}(last_message_at, %s), "
-        f"unread_count = unread_count + {unread}{read} "
-        "WHERE conversation_id = %s AND left_at IS NULL"
-    )
-
-
-@cache
-def _message_insert_sql() -> str:
-    return (
-        f"INSERT INTO {table(Message)} (conversation_id, sender_id, body, kind, sent_at, "  # noqa: S608
-        "client_key) VALUES (%s, %s, %s, %s, %s, %s) RETURNING id"
-    )
-
-
-def message_row_insert(
-    *,
-    conversation: Conversation,
-    sender: Member,
-    body: str,
-    kind: str,
-    sent_at: datetime,
-    recipient_ids: Sequence[int],
-    client_key: str | None = None,
-) -> Message:
-    """Store a message (one hand-written statement, ``backsoon.db.rows``) and announce
-    it on commit; the caller moves the counters (``conversation_counters_move``)."""
-    message_id = run(
-        _message_insert_sql(),
-        [conversation.pk, sender.pk, body, kind, datetime_param(sent_at), client_key],
-    ).fetchone()[0]
-    message = Message(
-        id=message_id,
-        conversation=conversation,
-        sender=sender,
-        body=body,
-        kind=kind,
-        sent_at=sent_at,
-        client_key=client_key,
-    )
-    message._state.adding = False
-    message._state.db = connection.alias
+def _announce(message: Message, recipient_ids: Sequence[int]) -> None:
     publish_on_commit(
-        [*recipient_ids, sender.pk],
-        {"type": "message", "conversation": conversation.pk, "message": message.pk},
+        [*recipient_ids, message.sender_id],
+        {"type": "message", "conversation": message.conversation_id, "message": message.pk},
     )
-    return message
 
 
-def conversation_counters_move(
-    *,
-    conversation: Conversation,
-    last: Message,
-    unread_ids: Sequence[int],
-    read: tuple[int, int] | None,
-) -> None:
-    """After new messages (``last`` the newest): the conversation's last message, and
-    every active participant's last activity, unread count (one more for each of
-    ``unread_ids``) and, for ``read`` = (member id, message id), that member's read
-    position. Two hand-written statements; call inside the sending transaction."""
-    at = datetime_param(last.sent_at)
-    run(_conversation_moved_sql(), [last.pk, last.pk, at, conversation.pk])
-    params: list[Any] = [at, *unread_ids]
-    if read is not None:
-        params += list(read)
-    run(_participants_moved_sql(len(unread_ids), read is not None), [*params, conversation.pk])
-    conversation.last_message = last
-    conversation.last_message_at = last.sent_at
+def _auto_reply_send(plan: ReplyPlan, message: Message, away_member: Member) -> Message | None:
+    """Write a planned automatic reply inside ``message_send``'s transaction, in a
+    savepoint (R5): away's claim first (R6), then the reply, an ordinary message of
+    the away member that is unread for the sender and marks nothing read for the away
+    member. Whatever goes wrong rolls back only the reply, never the message that
+    triggered it. Returns the reply, or None (claimed by another transaction first,
+    or failed)."""
+    try:
+        with transaction.atomic():
+            if not auto_reply_claim(plan):
+                return None
+            reply = Message(
+                conversation=message.conversation,
+                sender=away_member,
+                body=plan.text,
+                kind=Message.Kind.AUTO_REPLY,
+                sent_at=plan.at,
+            )
+            storage.message_deliver(reply, unread_ids=[plan.sender_id], read=False, notify=None)
+            _announce(reply, [plan.sender_id])
+            return reply
+    except Exception:  # R5: a reply problem must never fail the delivery
+        log.exception("automatic reply failed for message %s", message.pk)
+        return None
 
 
 def bulk_announce(*, bot: Member, usernames: Sequence[str] | None, body: str) -> int:

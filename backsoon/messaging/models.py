@@ -86,7 +86,8 @@ class Message(models.Model):
     body = models.TextField()
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.NORMAL)
     sent_at = models.DateTimeField(default=utc_now)
-    # Idempotency: a client may retry a send with the same key and gets the same message.
+    # Idempotency: a client may retry a send with the same key in the same
+    # conversation and gets the same message; the key means nothing elsewhere.
     client_key = models.CharField(max_length=64, null=True, blank=True)
 
     class Meta:
@@ -96,9 +97,9 @@ class Message(models.Model):
         ]
         constraints: ClassVar = [
             models.UniqueConstraint(
-                fields=["sender", "client_key"],
+                fields=["sender", "conversation", "client_key"],
                 condition=Q(client_key__isnull=False),
-                name="message_client_key_unique",
+                name="message_client_key_per_conversation",
             ),
         ]
 

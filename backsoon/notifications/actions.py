@@ -3,28 +3,18 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext
 
 from backsoon.accounts.models import Member
-from backsoon.db.rows import run
 from backsoon.errors import NotFound
 from backsoon.live import publish_on_commit
 
 from .models import Notification
-
-# Types that are held, not pushed, while the recipient is away (AWAY-SPEC P4).
-HELD_WHILE_AWAY = frozenset(
-    {
-        Notification.Type.MESSAGE,
-        Notification.Type.INVITATION_RECEIVED,
-        Notification.Type.INVITATION_ACCEPTED,
-    }
-)
+from .storage import HELD_WHILE_AWAY, run_grouped_upsert
 
 
 def notification_add(
@@ -122,33 +112,26 @@ def notifications_add_many(
     subject_id: int,
     group_key: str,
 ) -> None:
-    """``notification_add`` for many recipients of one grouped event, in one statement.
-
-    An upsert against the partial unique index "one unread row per group": a
-    recipient with an unread row for ``group_key`` gets it bumped (count + 1,
-    newest actor and time), every other recipient gets a new row. It is atomic
-    under concurrency on SQLite and PostgreSQL alike (both speak this syntax).
-    """
+    """``notification_add`` for many recipients of one grouped event, in one statement
+    (``storage.grouped_upsert``)."""
     if not recipient_ids:
         return
-    now = connection.ops.adapt_datetimefield_value(timezone.now())
-    table = Notification._meta.db_table
-    rows = []
-    params: list[Any] = []
-    for rid in recipient_ids:
-        pushed = not (rid in away_ids and type in HELD_WHILE_AWAY)
-        rows.append("(%s, %s, %s, %s, %s, %s, 1, %s, NULL, %s)")
-        params += [rid, type, actor_id, subject_type, subject_id, group_key, now, pushed]
-    run(
-        f"INSERT INTO {table} (recipient_id, type, actor_id, subject_type, subject_id, "  # noqa: S608
-        "group_key, count, created_at, read_at, pushed) VALUES "
-        + ", ".join(rows)
-        + " ON CONFLICT (recipient_id, group_key)"
-        " WHERE group_key IS NOT NULL AND read_at IS NULL"
-        f" DO UPDATE SET count = {table}.count + 1, actor_id = excluded.actor_id,"
-        " created_at = excluded.created_at",
-        params,
+    run_grouped_upsert(
+        recipient_ids=recipient_ids,
+        away_ids=away_ids,
+        type=type,
+        actor_id=actor_id,
+        subject_type=subject_type,
+        subject_id=subject_id,
+        group_key=group_key,
+        at=timezone.now(),
     )
+    notifications_published(recipient_ids=recipient_ids, away_ids=away_ids, type=type)
+
+
+def notifications_published(*, recipient_ids: list[int], away_ids: set[int], type: str) -> None:
+    """The live push of a grouped event once the transaction commits: not to the away
+    recipients for held types (P4)."""
     held = away_ids if type in HELD_WHILE_AWAY else set()
     pushed_to = [rid for rid in recipient_ids if rid not in held]
     publish_on_commit(pushed_to, {"type": "notification", "kind": type})

@@ -201,18 +201,18 @@ def test_R5_reply_is_an_ordinary_message_in_the_same_transaction_marking_nothing
 def test_R5_a_reply_failing_in_its_savepoint_leaves_the_counters_of_the_message(alice, bob):
     """The reply is claimed, then its insert fails: the message stands, and the counters
     are those of the message alone (nothing unread for Alice, the message is the last)."""
-    from backsoon.messaging import actions as messaging
+    from backsoon.messaging import storage
 
-    real = messaging.message_row_insert
+    real = storage.message_deliver
 
-    def failing_for_replies(**kwargs):
-        if kwargs["kind"] == Message.Kind.AUTO_REPLY:
+    def failing_for_replies(message, **kwargs):
+        if message.kind == Message.Kind.AUTO_REPLY:
             raise RuntimeError("disk trouble")
-        return real(**kwargs)
+        return real(message, **kwargs)
 
     make_absence(bob)
     conv = conversation(alice, bob)
-    with mock.patch.object(messaging, "message_row_insert", side_effect=failing_for_replies):
+    with mock.patch.object(storage, "message_deliver", side_effect=failing_for_replies):
         send(alice, conv, "still delivered")
     mine = Message.objects.get(conversation_id=conv)
     assert mine.body == "still delivered"
@@ -226,7 +226,7 @@ def test_R5_a_reply_failing_in_its_savepoint_leaves_the_counters_of_the_message(
 def test_R5_a_failing_reply_never_fails_the_delivery(alice, bob):
     make_absence(bob)
     conv = conversation(alice, bob)
-    with mock.patch("backsoon.away.actions.fill_placeholders", side_effect=RuntimeError("boom")):
+    with mock.patch("backsoon.away.rules.fill_placeholders", side_effect=RuntimeError("boom")):
         send(alice, conv, "still delivered")
     assert [m.body for m in Message.objects.filter(conversation_id=conv)] == ["still delivered"]
     assert (

@@ -1,0 +1,268 @@
+"""Messaging's hand-written statements: the send path's read and its write.
+
+Sending is the hottest path, so its statements are SQL strings built once per
+database vendor instead of ORM queries (``bench/README.md`` tells why), and kept
+here, in one place:
+
+- :func:`send_context`: one SELECT for everything ``message_send`` reads of
+  messaging before it writes: the conversation, its active participants with their
+  members, whether a block stands between the sender and one of them, the sender's
+  rate (30 messages a minute) and an earlier message of the sender with the same
+  ``client_key`` in this conversation;
+- :func:`message_deliver`: the write of one message: the row (columns from
+  ``Message._meta``, ``backsoon.db.rows.Insert``), the grouped notification of its
+  recipients (text from ``backsoon.notifications.storage``), the conversation's
+  last message and every active participant's counters. On PostgreSQL that is one
+  statement (data-modifying ``WITH``), atomic on its own; on SQLite, which has no
+  such statements, four, which the caller runs in a transaction.
+
+Every statement goes through Django's cursor (``backsoon.db.rows.run``).
+``tests/messaging/test_send_statements.py`` pins how many a send takes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+from typing import Any, cast
+
+from django.db import connection
+
+from backsoon.accounts.models import Member
+from backsoon.db.rows import Insert, Rows, convert_value, greatest, placeholders, run, table
+from backsoon.network.models import Block
+from backsoon.notifications.storage import grouped_upsert
+
+from .models import Conversation, Message, Participant
+
+MESSAGE_INSERT = Insert(Message)
+_PARTICIPANT, _MEMBER, _CONVERSATION = Rows(Participant), Rows(Member), Rows(Conversation)
+_MEMBER_ID = _PARTICIPANT.names.index("member_id")
+_MEMBER_FIELD = Participant._meta.get_field("member")
+_CONVERSATION_FIELD = Participant._meta.get_field("conversation")
+
+
+@dataclass
+class SendContext:
+    """What ``message_send`` reads about a conversation before it writes."""
+
+    conversation: Conversation
+    participants: list[Participant]  # active ones, with their members
+    blocked: bool  # a block between the sender and another participant
+    # When the rate was asked: the oldest of the sender's last ``rate_limit`` messages
+    # since ``rate_since``, or None while fewer were sent.
+    rate_oldest: datetime | None
+    existing_id: int | None  # the sender's message with the same client_key here
+
+
+@cache
+def _send_context_sql(with_rate: bool, with_key: bool, rate_limit: int) -> str:
+    message = table(Message)
+    rate = (
+        f"(SELECT x.sent_at FROM {message} x WHERE x.sender_id = %s AND x.sent_at > %s "  # noqa: S608
+        f"AND x.kind = %s ORDER BY x.sent_at DESC LIMIT 1 OFFSET {rate_limit - 1})"
+        if with_rate
+        else "NULL"
+    )
+    key = (
+        f"(SELECT k.id FROM {message} k WHERE k.sender_id = %s AND k.conversation_id = %s "  # noqa: S608
+        "AND k.client_key = %s)"
+        if with_key
+        else "NULL"
+    )
+    return (
+        f"SELECT {_PARTICIPANT.columns('p')}, {_MEMBER.columns('m')}, "  # noqa: S608
+        f"{_CONVERSATION.columns('c')}, EXISTS(SELECT 1 FROM {table(Block)} b "
+        "WHERE (b.blocker_id = %s AND b.blocked_id = p.member_id) "
+        "OR (b.blocked_id = %s AND b.blocker_id = p.member_id)), "
+        f"{rate}, {key} "
+        f"FROM {table(Participant)} p JOIN {table(Member)} m ON m.id = p.member_id "
+        f"JOIN {table(Conversation)} c ON c.id = p.conversation_id "
+        "WHERE p.conversation_id = %s AND p.left_at IS NULL ORDER BY p.id"
+    )
+
+
+def send_context(
+    *,
+    sender_id: int,
+    conversation_id: int,
+    client_key: str | None,
+    rate_since: datetime | None,
+    rate_kind: str = Message.Kind.NORMAL,
+    rate_limit: int = 30,
+) -> SendContext | None:
+    """Everything ``message_send`` reads of messaging, in one statement.
+
+    Args:
+        client_key: look for the sender's message with this key in the conversation.
+        rate_since: count the sender's ``rate_kind`` messages after this moment;
+            None skips the count (bots).
+
+    Returns:
+        The context, or None when ``sender_id`` is not an active participant of the
+        conversation (or there is no such conversation).
+    """
+    params: list[Any] = [sender_id, sender_id]
+    if rate_since is not None:
+        params += [sender_id, connection.ops.adapt_datetimefield_value(rate_since), rate_kind]
+    if client_key is not None:
+        params += [sender_id, conversation_id, client_key]
+    params.append(conversation_id)
+    sql = _send_context_sql(rate_since is not None, client_key is not None, rate_limit)
+    rows = run(sql, params).fetchall()
+    if not any(row[_MEMBER_ID] == sender_id for row in rows):
+        return None
+    conversation = _CONVERSATION.load(rows[0], _PARTICIPANT.width + _MEMBER.width)
+    participants = []
+    for row in rows:
+        participant = _PARTICIPANT.load(row)
+        _MEMBER_FIELD.set_cached_value(participant, _MEMBER.load(row, _PARTICIPANT.width))
+        _CONVERSATION_FIELD.set_cached_value(participant, conversation)
+        participants.append(participant)
+    rate_oldest, existing_id = rows[0][-2:]
+    return SendContext(
+        conversation=conversation,
+        participants=participants,
+        blocked=any(row[-3] for row in rows),
+        rate_oldest=(
+            convert_value(Message, "sent_at", rate_oldest) if rate_oldest is not None else None
+        ),
+        existing_id=existing_id,
+    )
+
+
+@dataclass(frozen=True)
+class Notify:
+    """The grouped notification a delivered message gives its recipients."""
+
+    away_ids: frozenset[int]
+    type: str
+    subject_type: str
+    group_key: str
+
+
+def _counters_sql(message_id: str, unread: int, with_read: bool) -> tuple[str, str]:
+    """The two counter updates after a new message whose id is the SQL ``message_id``
+    (a placeholder, or a sub-select of the PostgreSQL statement).
+
+    Concurrent sends to one conversation take their ids (a sequence) before the row
+    lock and may commit in either order: keep the newest message, and never move a
+    time or a read position backwards (tests/reliability/test_commit_order.py).
+    """
+    conversation = (
+        f"UPDATE {table(Conversation)} SET last_message_id = CASE "  # noqa: S608
+        f"WHEN last_message_id IS NULL OR last_message_id < {message_id} THEN {message_id} "
+        "ELSE last_message_id END, "
+        f"last_message_at = {greatest()}(last_message_at, %s) WHERE id = %s"
+    )
+    read = (
+        f", last_read_message_id = CASE WHEN member_id = %s THEN "
+        f"{greatest()}(last_read_message_id, {message_id}) ELSE last_read_message_id END"
+        if with_read
+        else ""
+    )
+    counted = (
+        f"CASE WHEN member_id IN ({placeholders(unread)}) THEN 1 ELSE 0 END" if unread else "0"
+    )
+    participants = (
+        f"UPDATE {table(Participant)} SET "  # noqa: S608
+        f"last_message_at = {greatest()}(last_message_at, %s), "
+        f"unread_count = unread_count + {counted}{read} "
+        "WHERE conversation_id = %s AND left_at IS NULL"
+    )
+    return conversation, participants
+
+
+@cache
+def _counters_sql_cached(unread: int, with_read: bool) -> tuple[str, str]:
+    return _counters_sql("%s", unread, with_read)
+
+
+def counters_move(
+    *,
+    conversation_id: int,
+    message_id: int,
+    sent_at: datetime,
+    unread_ids: Sequence[int],
+    reader_id: int | None,
+) -> None:
+    """After a new message: the conversation's last message, and every active
+    participant's last activity, unread count (one more for each of ``unread_ids``)
+    and, for ``reader_id``, the read position. Two statements; part of
+    :func:`message_deliver`, alone only where a delivery's order is in question."""
+    at = connection.ops.adapt_datetimefield_value(sent_at)
+    conversation_sql, participants_sql = _counters_sql_cached(
+        len(unread_ids), reader_id is not None
+    )
+    run(conversation_sql, [message_id, message_id, at, conversation_id])
+    read = [reader_id, message_id] if reader_id is not None else []
+    run(participants_sql, [at, *unread_ids, *read, conversation_id])
+
+
+@cache
+def _deliver_sql_postgresql(insert_sql: str, unread: int, with_read: bool, notify_sql: str) -> str:
+    conversation_sql, participants_sql = _counters_sql("(SELECT id FROM m)", unread, with_read)
+    notify = f", n AS ({notify_sql})" if notify_sql else ""
+    return (
+        f"WITH m AS ({insert_sql} RETURNING id), "  # noqa: S608
+        f"c AS ({conversation_sql}), p AS ({participants_sql}){notify} SELECT id FROM m"
+    )
+
+
+def message_deliver(
+    message: Message, *, unread_ids: Sequence[int], read: bool, notify: Notify | None
+) -> Message:
+    """Store ``message`` (unsaved, with its conversation and sender set) and move the
+    counters: one more unread for each of ``unread_ids``, the sender's read position
+    to it when ``read``; with ``notify``, the grouped notification of ``unread_ids``.
+
+    One statement on PostgreSQL (atomic alone); on SQLite four, to run inside a
+    transaction. Sets the message's id and returns it.
+    """
+    at = message.sent_at
+    db_at = connection.ops.adapt_datetimefield_value(at)
+    conversation_id = message.conversation_id
+    notify_sql, notify_params = "", cast(list[Any], [])
+    if notify is not None and unread_ids:
+        notify_sql, notify_params = grouped_upsert(
+            recipient_ids=unread_ids,
+            away_ids=notify.away_ids,
+            type=notify.type,
+            actor_id=message.sender_id,
+            subject_type=notify.subject_type,
+            subject_id=conversation_id,
+            group_key=notify.group_key,
+            at=at,
+        )
+    values = MESSAGE_INSERT.params(message)
+    read_params = [message.sender_id] if read else []
+    if connection.vendor == "postgresql":
+        sql = _deliver_sql_postgresql(MESSAGE_INSERT.sql(), len(unread_ids), read, notify_sql)
+        params = [
+            *values,
+            *[db_at, conversation_id],
+            *[db_at, *unread_ids, *read_params, conversation_id],
+            *notify_params,
+        ]
+        message.id = run(sql, params).fetchone()[0]
+    else:
+        message.id = run(f"{MESSAGE_INSERT.sql()} RETURNING id", values).fetchone()[0]
+        if notify_sql:
+            run(notify_sql, notify_params)
+        counters_move(
+            conversation_id=conversation_id,
+            message_id=message.id,
+            sent_at=at,
+            unread_ids=unread_ids,
+            reader_id=message.sender_id if read else None,
+        )
+    message._state.adding = False
+    message._state.db = connection.alias
+    return message
+
+
+def delivers_in_one_statement() -> bool:
+    """Whether :func:`message_deliver` is one statement (atomic without a transaction)."""
+    return connection.vendor == "postgresql"
