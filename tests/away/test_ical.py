@@ -10,11 +10,10 @@ from datetime import UTC, date, datetime, timedelta
 import icalendar
 import pytest
 
-from backsoon.away.ical import (
+from backsoon.away.calendar.export import ExportedAbsence, absences_to_ics
+from backsoon.away.calendar.parse import (
     DEFAULT_KEYWORDS,
     MAX_OCCURRENCES,
-    ExportedAbsence,
-    absences_to_ics,
     normalize_keywords,
     parse_absence_events,
 )
