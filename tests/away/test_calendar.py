@@ -7,7 +7,11 @@ future whatever day the suite runs.
 
 from __future__ import annotations
 
+import os
+import signal
+import socket
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -17,6 +21,7 @@ from zoneinfo import ZoneInfo
 import icalendar
 import pytest
 from django.core.management import call_command
+from django.db import connections
 from django.test import Client
 from django.utils import timezone
 
@@ -25,7 +30,7 @@ from backsoon.away.calendar import plan as planning
 from backsoon.away.calendar.models import CalendarFeed, CalendarSettings, ImportedEvent
 from backsoon.away.models import Absence
 from backsoon.away.rules import whole_days_window
-from backsoon.errors import Invalid
+from backsoon.errors import Invalid, RateLimited
 from tests.conftest import Api, assert_error
 from tests.factories import make_member
 
@@ -415,6 +420,13 @@ def test_the_2_mb_limit_of_an_upload(alice):
         ("http://0.0.0.0/cal.ics", "calendar_url_private"),
         ("http://2130706433/cal.ics", "calendar_url_private"),
         ("http://224.0.0.1/cal.ics", "calendar_url_private"),
+        # Issue 14 finding 6: IPv6 addresses that embed a private IPv4 one.
+        ("http://[64:ff9b::7f00:1]/cal.ics", "calendar_url_private"),  # NAT64 of 127.0.0.1
+        ("http://[64:ff9b::a00:1]/cal.ics", "calendar_url_private"),  # NAT64 of 10.0.0.1
+        ("http://[2002:7f00:1::1]/cal.ics", "calendar_url_private"),  # 6to4 of 127.0.0.1
+        ("http://[2002:a9fe:a9fe::]/cal.ics", "calendar_url_private"),  # 6to4 of 169.254.169.254
+        ("http://[::127.0.0.1]/cal.ics", "calendar_url_private"),  # IPv4-compatible
+        ("http://[::c0a8:114]/cal.ics", "calendar_url_private"),  # ::192.168.1.20
         ("https://user:secret@93.184.215.14/cal.ics", "calendar_url_invalid"),
         ("https:///cal.ics", "calendar_url_invalid"),
         ("https://93.184.215.14:99999/", "calendar_url_invalid"),
@@ -785,3 +797,199 @@ def test_clip_window_to_366_days():
         start,
         start + timedelta(days=366),
     )
+
+
+# -- Issue 14: feeds can not hold the site, the worker or shutdown --------------------------------
+
+
+@pytest.mark.parametrize(
+    ("address", "allowed"),
+    [
+        ("64:ff9b::7f00:1", False),
+        ("64:ff9b::5db8:d70e", True),  # NAT64 of the public 93.184.215.14
+        ("2002:7f00:1::1", False),
+        ("2002:5db8:d70e::1", True),  # 6to4 of a public address
+        ("::127.0.0.1", False),
+        ("::ffff:10.1.2.3", False),
+        ("::ffff:93.184.215.14", True),
+        ("2606:2800:220:1:248:1893:25c8:1946", True),
+    ],
+)
+def test_F6_embedded_ipv4_addresses_are_checked(address, allowed):
+    assert fetch.address_allowed(address) is allowed
+
+
+@pytest.fixture
+def trickle_server() -> Iterator[tuple[str, list[float]]]:
+    """A raw TCP server on 127.0.0.1 that sends one byte every ``PACE`` seconds: first the
+    status line and headers (``/headers``), or proper headers and then the body
+    (``/body``). It never finishes on its own; it stops when the client goes away."""
+    pace = 0.5
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    listener.settimeout(0.2)
+    stop = threading.Event()
+    closed_at: list[float] = []
+
+    def serve(conn: socket.socket) -> None:
+        with conn:
+            request = conn.recv(4096).decode("latin-1")
+            head = b"HTTP/1.1 200 OK\r\nContent-Type: text/calendar\r\n"
+            if " /body " in request:
+                conn.sendall(head + b"Content-Length: 100000\r\n\r\n")
+                drip = b"x" * 100000
+            else:
+                drip = head + b"X-Slow: " + b"y" * 100000
+            try:
+                for byte in drip:
+                    if stop.is_set():
+                        break
+                    conn.sendall(bytes([byte]))
+                    time.sleep(pace)
+            except OSError:
+                pass  # the client cut the connection
+            closed_at.append(time.monotonic())
+
+    def accept() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except TimeoutError:
+                continue
+            threading.Thread(target=serve, args=(conn,), daemon=True).start()
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}", closed_at
+    finally:
+        stop.set()
+        thread.join(5)
+        listener.close()
+
+
+@pytest.mark.parametrize("path", ["/headers", "/body"])
+def test_F1_a_trickling_feed_is_cut_at_the_deadline(settings, trickle_server, path):
+    """One byte every half second, in the headers or in the body: each read returns long
+    before the socket timeout, so only a deadline enforced while reading stops it."""
+    settings.CALENDAR_ALLOW_PRIVATE_URLS = True
+    base, _closed = trickle_server
+    started = time.monotonic()
+    with pytest.raises(Invalid) as raised:
+        fetch.calendar_feed_fetch(base + path, deadline_seconds=2.0)
+    elapsed = time.monotonic() - started
+    assert raised.value.code == "calendar_fetch_failed"
+    assert "took too long" in str(raised.value.detail)
+    assert 1.9 <= elapsed < 3.0, elapsed
+
+
+def test_F1_the_default_deadline_is_well_below_a_request_timeout():
+    assert fetch.FETCH_DEADLINE_SECONDS <= 15
+    assert fetch.FETCH_TIMEOUT_SECONDS <= fetch.FETCH_DEADLINE_SECONDS
+
+
+def test_F1_shutdown_cuts_a_fetch_under_way(settings, trickle_server):
+    """What SIGTERM does in the worker (``fetches_cancelled_on_sigterm``): every download
+    under way fails at once instead of running to its deadline."""
+    settings.CALENDAR_ALLOW_PRIVATE_URLS = True
+    base, _closed = trickle_server
+    outcome: list[BaseException] = []
+
+    def download() -> None:
+        try:
+            fetch.calendar_feed_fetch(base + "/body", deadline_seconds=30.0)
+        except BaseException as exc:
+            outcome.append(exc)
+
+    thread = threading.Thread(target=download)
+    thread.start()
+    time.sleep(1.0)
+    started = time.monotonic()
+    assert fetch.calendar_fetches_cancel() == 1
+    thread.join(5)
+    assert not thread.is_alive() and time.monotonic() - started < 1.0
+    assert isinstance(outcome[0], Invalid) and "took too long" in str(outcome[0].detail)
+
+
+def test_F1_sigterm_in_the_feed_job_cuts_the_fetch_then_stops_the_worker(settings, trickle_server):
+    settings.CALENDAR_ALLOW_PRIVATE_URLS = True
+    base, _closed = trickle_server
+    stopped: list[int] = []
+    previous = signal.signal(signal.SIGTERM, lambda signum, frame: stopped.append(signum))
+    try:
+        timer = threading.Timer(1.0, os.kill, args=(os.getpid(), signal.SIGTERM))
+        started = time.monotonic()
+        timer.start()
+        with fetch.fetches_cancelled_on_sigterm(), pytest.raises(Invalid):
+            fetch.calendar_feed_fetch(base + "/body", deadline_seconds=30.0)
+        assert time.monotonic() - started < 3.0
+        assert stopped == [signal.SIGTERM]  # the worker's own handler still ran
+        assert signal.getsignal(signal.SIGTERM) is not previous  # ours again after the block
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_F1_eight_parallel_sync_now_calls_queue_one_fetch(settings):
+    from django_tasks_db.models import DBTaskResult
+
+    alice = make_member("alice")
+    feed = feeds.calendar_feed_add(member=alice, url="https://93.184.215.14/a.ics")
+    barrier = threading.Barrier(8)
+    outcomes: list[str] = []
+
+    def click() -> None:
+        try:
+            barrier.wait()
+            feeds.calendar_feed_sync_now(member=alice, feed_id=feed.pk)
+            outcomes.append("queued")
+        except RateLimited:
+            outcomes.append("429")
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=click) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["429"] * 7 + ["queued"]
+    jobs = DBTaskResult.objects.filter(task_path="backsoon.tasks.calendar_feed_sync_job")
+    assert [job.args_kwargs["args"] for job in jobs] == [[feed.pk]]
+
+
+def test_F1_sync_now_answers_429_with_retry_after_while_claimed(alice):
+    feed = feeds.calendar_feed_add(member=alice, url="https://93.184.215.14/a.ics")
+    api = Api(alice)
+    assert api.post(f"/me/calendar/feeds/{feed.pk}/sync").status_code == 202
+    refused = api.post(f"/me/calendar/feeds/{feed.pk}/sync")
+    assert_error(refused, 429, "rate_limited")
+    assert 1 <= int(refused["Retry-After"]) <= 11
+
+
+def test_F2_imports_are_limited_to_ten_an_hour(alice):
+    api = Api(alice)
+    text = ics(allday("v1", "Vacation", 10, 12))
+    for _ in range(sync.IMPORTS_PER_HOUR):
+        assert upload(api, text).status_code == 200
+    refused = upload(api, text)
+    assert_error(refused, 429, "calendar_import_throttled")
+    assert 3500 <= int(refused["Retry-After"]) <= 3601
+    # Another member is not affected.
+    bob = make_member("bob2")
+    assert upload(Api(bob), text).status_code == 200
+
+
+def test_F2_the_182_byte_file_is_refused_fast_through_the_api(alice):
+    text = (
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nBEGIN:VEVENT\r\nUID:a@b\r\n"
+        "DTSTART:00010101T000000Z\r\nDTEND:00010102T000000Z\r\nRRULE:FREQ=DAILY\r\n"
+        "SUMMARY:vacation\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
+    started = time.process_time()
+    response = upload(Api(alice), text)
+    assert time.process_time() - started < 1.0
+    body = assert_error(response, 422, "calendar_unreadable")
+    assert "since so long ago" in body["detail"]["problems"][0]
+    assert not Absence.objects.exists()

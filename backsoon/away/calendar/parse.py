@@ -44,7 +44,7 @@ HORIZON_DAYS = 365
 # Occurrences of absence series looked at in one file. A daily absence for a year
 # is 365; far more than this is not a calendar we can trust, and the bound keeps a
 # hostile file from costing more than a moment of CPU.
-MAX_OCCURRENCES = 5000
+MAX_OCCURRENCES = 2000
 TOO_COMPLEX = gettext_noop(
     "The recurring absence events of this calendar are too many or too complex to read: "
     "check for events that repeat very often or started very long ago."
