@@ -127,10 +127,16 @@ def absence_delete(request: HttpRequest, absence_id: int) -> Status[None]:
     return Status(204, None)
 
 
-@router.post("/{absence_id}/end", response={200: AbsenceOut, 404: ErrorOut, 409: ErrorOut})
-def absence_end(request: HttpRequest, absence_id: int) -> dict[str, Any]:
+@router.post(
+    "/{absence_id}/end", response={200: AbsenceOut, 204: None, 404: ErrorOut, 409: ErrorOut}
+)
+def absence_end(request: HttpRequest, absence_id: int) -> Status[Any]:
+    """End an active absence now (200, the absence); a scheduled one is cancelled (204)."""
     member = api_member(request)
-    return absence_payload(actions.absence_end(member=member, absence_id=absence_id))
+    ended = actions.absence_end(member=member, absence_id=absence_id)
+    if ended is None:
+        return Status(204, None)
+    return Status(200, absence_payload(ended))
 
 
 class DigestInvitationsIn(Schema):
