@@ -13,18 +13,13 @@ from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone, translation
 from django.utils.translation import gettext
-from ninja import NinjaAPI, Schema
+from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer
 
 from backsoon.accounts.actions import token_digest
 from backsoon.accounts.queries import member_for_token
 from backsoon.errors import DomainError, RateLimited
-
-
-class ErrorOut(Schema):
-    detail: Any
-    code: str
 
 
 class BearerAuth(HttpBearer):
@@ -159,7 +154,7 @@ def _mount_routers() -> None:
     api.add_router("/members", members_router)
 
     from backsoon.away.api import router as absences_router
-    from backsoon.away.calendar_api import router as calendar_router
+    from backsoon.away.calendar.api import router as calendar_router
     from backsoon.messaging.api import router as messaging_router
     from backsoon.network.api import router as network_router
     from backsoon.notifications.api import router as notifications_router

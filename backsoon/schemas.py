@@ -1,9 +1,12 @@
-"""Schemas shared by every app's API: pages and the member card."""
+"""Schemas shared by every app's API: the error shape, pages and the member card.
+
+Below every app's ``api.py`` and ``backsoon/api.py``: it imports none of them.
+"""
 
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 from ninja import Field, Schema
 from pydantic import BaseModel
@@ -15,6 +18,14 @@ MAX_ID = 2**63 - 1
 # An object id in a request body or query: a larger number is refused with 422
 # instead of overflowing the database driver (a 500).
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+
+
+class ErrorOut(Schema):
+    """Every 4xx answer: ``detail`` for people (a list for validation errors), ``code``
+    for programs."""
+
+    detail: Any
+    code: str
 
 
 class Page(BaseModel, Generic[T]):

@@ -224,6 +224,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 # the window locks further attempts until the window has passed.
 LOGIN_FAILURE_LIMIT = 5
 LOGIN_FAILURE_WINDOW_SECONDS = 15 * 60
+# How far ahead an absence may start (issue 14 finding 3; year 9999 broke the pages).
+ABSENCE_MAX_START_AHEAD_DAYS = 731
 
 # Calendar feeds on loopback or private addresses (an intranet calendar server).
 # Off by default: a feed URL must not become a way to probe the server's network.

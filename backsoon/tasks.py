@@ -28,12 +28,29 @@ def absences_tick() -> dict[str, int]:
 
 @task()
 def calendar_feeds_tick() -> int:
-    """Fetch the members' ICS feeds that were last fetched 15 minutes ago or more."""
-    try:
-        from backsoon.away.calendar import calendar_feeds_sync_due
-    except ImportError:
-        return 0
-    return int(calendar_feeds_sync_due(now=timezone.now()))
+    """Queue a fetch of each member's ICS feed last fetched 15 minutes ago or more."""
+    from backsoon.away.calendar.feeds import calendar_feeds_sync_due
+
+    return calendar_feeds_sync_due(now=timezone.now())
+
+
+# Below the default priority: the worker takes other jobs (replies, reminders) first,
+# and one fetch holds it for at most the fetch deadline.
+FEED_SYNC_PRIORITY = -10
+
+
+@task(priority=FEED_SYNC_PRIORITY)
+def calendar_feed_sync_job(feed_id: int) -> str:
+    """Fetch one claimed calendar feed and import it (issue 14, finding 1).
+
+    Bounded by the fetch deadline; SIGTERM cuts the download at once, so stopping
+    the worker is never held up by a slow feed.
+    """
+    from backsoon.away.calendar.feeds import calendar_feed_sync_claimed
+    from backsoon.away.calendar.fetch import fetches_cancelled_on_sigterm
+
+    with fetches_cancelled_on_sigterm():
+        return calendar_feed_sync_claimed(feed_id=feed_id)
 
 
 # (job, period): each job is enqueued once per period.

@@ -8,9 +8,9 @@ from django.http import HttpRequest
 from django.utils.translation import gettext
 from ninja import Field, Query, Router, Schema, Status
 
-from backsoon.api import ErrorOut
+from backsoon.apiauth import api_member
 from backsoon.pagination import keyset_page
-from backsoon.schemas import MemberOut, MeOut, Page, PageParams
+from backsoon.schemas import ErrorOut, MemberOut, MeOut, Page, PageParams
 from backsoon.web.net import client_ip
 
 from . import actions, queries
@@ -79,13 +79,13 @@ def token(request: HttpRequest, payload: TokenIn) -> Status[dict[str, Any]]:
 
 @me_router.get("", response=MeOut)
 def me(request: HttpRequest) -> dict[str, Any]:
-    return me_card(request.auth)  # type: ignore[attr-defined]
+    return me_card(api_member(request))
 
 
 @me_router.patch("", response={200: MeOut, 422: ErrorOut})
 def me_update(request: HttpRequest, payload: MePatch) -> Status[dict[str, Any]]:
     member = actions.member_update_profile(
-        member=request.auth,  # type: ignore[attr-defined]
+        member=api_member(request),
         display_name=payload.display_name,
         headline=payload.headline,
         language=payload.language,
@@ -96,7 +96,7 @@ def me_update(request: HttpRequest, payload: MePatch) -> Status[dict[str, Any]]:
 
 @members_router.get("", response={200: Page[MemberOut], 422: ErrorOut})
 def members_list(request: HttpRequest, params: Query[MemberSearch]) -> dict[str, Any]:
-    viewer = request.auth  # type: ignore[attr-defined]
+    viewer = api_member(request)
     rows, next_cursor = keyset_page(
         queries.members_search(viewer=viewer, q=params.q),
         order=["username"],
@@ -108,5 +108,5 @@ def members_list(request: HttpRequest, params: Query[MemberSearch]) -> dict[str,
 
 @members_router.get("/{username}", response={200: MemberOut, 404: ErrorOut})
 def member_detail(request: HttpRequest, username: str) -> dict[str, Any]:
-    viewer = request.auth  # type: ignore[attr-defined]
+    viewer = api_member(request)
     return member_card(viewer, queries.member_by_username(username))

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -19,7 +20,7 @@ from backsoon.notifications.models import Notification
 
 from . import queries, storage
 from .models import Absence
-from .rules import MAX_REPEAT_AFTER_DAYS, ReplyPlan, window_problem
+from .rules import MAX_REPEAT_AFTER_DAYS, MAX_START_AHEAD_DAYS, ReplyPlan, window_problem
 
 log = logging.getLogger(__name__)
 
@@ -145,6 +146,12 @@ def _check_overlap(member: Member, starts_at: datetime, ends_at: datetime, exclu
         )
 
 
+def _window_problem(starts_at: datetime, ends_at: datetime, now: datetime) -> str | None:
+    """A3 with the start at most ``settings.ABSENCE_MAX_START_AHEAD_DAYS`` ahead."""
+    ahead = getattr(settings, "ABSENCE_MAX_START_AHEAD_DAYS", MAX_START_AHEAD_DAYS)
+    return window_problem(starts_at, ends_at, now, max_start_ahead_days=ahead)
+
+
 def absence_create(
     *, member: Member, data: AbsenceInput, source: str = Absence.Source.MANUAL
 ) -> Absence:
@@ -162,7 +169,7 @@ def absence_create(
         )
     fields = _clean(member, data)
     now = timezone.now()
-    if problem := window_problem(fields["starts_at"], fields["ends_at"], now):
+    if problem := _window_problem(fields["starts_at"], fields["ends_at"], now):
         raise Invalid(problem, code="invalid_window")
     with transaction.atomic():
         _lock_member(member)
@@ -194,7 +201,7 @@ def absence_update(*, member: Member, absence_id: int, data: AbsenceInput) -> Ab
                     gettext("An active absence can not start in the future: end it instead."),
                     code="invalid_window",
                 )
-            if problem := window_problem(starts_at, ends_at, now):
+            if problem := _window_problem(starts_at, ends_at, now):
                 raise Invalid(problem, code="invalid_window")
             _check_overlap(member, starts_at, ends_at, exclude_id=absence.pk)
         changed = [name for name, value in fields.items() if getattr(absence, name) != value]
@@ -208,8 +215,14 @@ def absence_update(*, member: Member, absence_id: int, data: AbsenceInput) -> Ab
     return absence
 
 
-def absence_end(*, member: Member, absence_id: int) -> Absence:
+def absence_end(*, member: Member, absence_id: int) -> Absence | None:
     """End an absence now (back early): no automatic reply, badge or notice afterwards (A4).
+
+    A scheduled absence (not started yet) is cancelled: deleted, as ``absence_delete``
+    does, rather than given an ``ended_at`` before its start (issue 14, finding 3).
+
+    Returns:
+        The ended absence, or None when a scheduled one was cancelled.
 
     Raises:
         NotFound, Conflict (it has ended already).
@@ -217,13 +230,15 @@ def absence_end(*, member: Member, absence_id: int) -> Absence:
     now = timezone.now()
     with transaction.atomic():
         absence = queries.absence_for_member(member, absence_id)
-        if absence.state(now) == "ended":
+        state = absence.state(now)
+        if state == "ended":
             raise Conflict(gettext("This absence has ended already."), code="absence_ended")
-        was_active = absence.is_active(now)
+        if state == "scheduled":
+            absence.delete()
+            return None
         absence.ended_at = now
         absence.save(update_fields=["ended_at"])
-        if was_active:
-            absence_welcome_back(absence=absence)
+        absence_welcome_back(absence=absence)
     return absence
 
 

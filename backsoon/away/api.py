@@ -9,9 +9,9 @@ from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema, Status
 
-from backsoon.api import ErrorOut
+from backsoon.apiauth import api_member
 from backsoon.pagination import keyset_page
-from backsoon.schemas import Id, MemberOut, Page, PageParams
+from backsoon.schemas import ErrorOut, Id, MemberOut, Page, PageParams
 
 from . import actions, queries
 from .digest import digest_for, digest_payload
@@ -87,7 +87,7 @@ def _input(payload: AbsencePatch) -> actions.AbsenceInput:
 
 @router.post("", response={201: AbsenceOut, 409: ErrorOut, 422: ErrorOut})
 def absence_create(request: HttpRequest, payload: AbsenceIn) -> Status[dict[str, Any]]:
-    member = request.auth  # type: ignore[attr-defined]
+    member = api_member(request)
     absence = actions.absence_create(member=member, data=_input(payload))
     return Status(201, absence_payload(absence))
 
@@ -95,7 +95,7 @@ def absence_create(request: HttpRequest, payload: AbsenceIn) -> Status[dict[str,
 @router.get("", response={200: Page[AbsenceOut], 422: ErrorOut})
 def absence_list(request: HttpRequest, params: Query[PageParams]) -> dict[str, Any]:
     """The member's absences, latest start first (scheduled, active and past)."""
-    member = request.auth  # type: ignore[attr-defined]
+    member = api_member(request)
     rows, next_cursor = keyset_page(
         queries.absences_of(member),
         order=["-starts_at", "-id"],
@@ -108,7 +108,7 @@ def absence_list(request: HttpRequest, params: Query[PageParams]) -> dict[str, A
 
 @router.get("/{absence_id}", response={200: AbsenceOut, 404: ErrorOut})
 def absence_detail(request: HttpRequest, absence_id: int) -> dict[str, Any]:
-    member = request.auth  # type: ignore[attr-defined]
+    member = api_member(request)
     return absence_payload(queries.absence_for_member(member, absence_id))
 
 
@@ -116,21 +116,27 @@ def absence_detail(request: HttpRequest, absence_id: int) -> dict[str, Any]:
     "/{absence_id}", response={200: AbsenceOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 )
 def absence_update(request: HttpRequest, absence_id: int, payload: AbsencePatch) -> dict[str, Any]:
-    member = request.auth  # type: ignore[attr-defined]
+    member = api_member(request)
     absence = actions.absence_update(member=member, absence_id=absence_id, data=_input(payload))
     return absence_payload(absence)
 
 
 @router.delete("/{absence_id}", response={204: None, 404: ErrorOut, 409: ErrorOut})
 def absence_delete(request: HttpRequest, absence_id: int) -> Status[None]:
-    actions.absence_delete(member=request.auth, absence_id=absence_id)  # type: ignore[attr-defined]
+    actions.absence_delete(member=api_member(request), absence_id=absence_id)
     return Status(204, None)
 
 
-@router.post("/{absence_id}/end", response={200: AbsenceOut, 404: ErrorOut, 409: ErrorOut})
-def absence_end(request: HttpRequest, absence_id: int) -> dict[str, Any]:
-    member = request.auth  # type: ignore[attr-defined]
-    return absence_payload(actions.absence_end(member=member, absence_id=absence_id))
+@router.post(
+    "/{absence_id}/end", response={200: AbsenceOut, 204: None, 404: ErrorOut, 409: ErrorOut}
+)
+def absence_end(request: HttpRequest, absence_id: int) -> Status[Any]:
+    """End an active absence now (200, the absence); a scheduled one is cancelled (204)."""
+    member = api_member(request)
+    ended = actions.absence_end(member=member, absence_id=absence_id)
+    if ended is None:
+        return Status(204, None)
+    return Status(200, absence_payload(ended))
 
 
 class DigestInvitationsIn(Schema):
@@ -226,7 +232,7 @@ class DigestOut(Schema):
 def absence_digest(request: HttpRequest, absence_id: int) -> dict[str, Any]:
     """What arrived while away, most important first (AWAY-SPEC D1): messages from
     connections, other messages, invitations, mentions, comments, reactions."""
-    member = request.auth  # type: ignore[attr-defined]
+    member = api_member(request)
     absence = queries.absence_for_member(member, absence_id)
     return digest_payload(digest_for(member, absence))
 
@@ -238,7 +244,7 @@ def absence_digest_invitations(
     request: HttpRequest, absence_id: int, payload: DigestInvitationsIn
 ) -> dict[str, Any]:
     """Accept or ignore in bulk the pending invitations of a digest (AWAY-SPEC I3)."""
-    member = request.auth  # type: ignore[attr-defined]
+    member = api_member(request)
     answered = actions.digest_invitations_respond(
         member=member,
         absence_id=absence_id,

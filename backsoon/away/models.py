@@ -10,6 +10,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.timezone import now as utc_now
 
+from .choices import Audience
+
 
 class Absence(models.Model):
     """A half-open window ``[starts_at, ends_at)`` in UTC during which a member is away.
@@ -19,10 +21,7 @@ class Absence(models.Model):
     when the member came back early. No job flips a flag.
     """
 
-    class Audience(models.TextChoices):
-        EVERYONE = "everyone"
-        CONNECTIONS = "connections"
-        NOBODY = "nobody"
+    Audience = Audience
 
     class InvitationPolicy(models.TextChoices):
         HOLD = "hold"
@@ -122,4 +121,12 @@ class AutoReplyRecord(models.Model):
         return f"reply record {self.absence_id}/{self.sender_id}/v{self.message_version}"
 
 
-from .calendar_models import CalendarFeed, CalendarSettings, ImportedEvent  # noqa: E402,F401
+# The calendar models live in their own package but belong to this app; importing
+# them here registers them when Django loads the app's models. They import nothing
+# of this module (the absence they point to is named by string), so no cycle.
+from .calendar.models import (  # noqa: E402,F401
+    CalendarFeed,
+    CalendarImport,
+    CalendarSettings,
+    ImportedEvent,
+)

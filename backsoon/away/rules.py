@@ -254,8 +254,28 @@ def whole_days_window(first_day: date, last_day: date, tz_name: str) -> tuple[da
     return start.astimezone(ZoneInfo("UTC")), end.astimezone(ZoneInfo("UTC"))
 
 
-def window_problem(starts_at: datetime, ends_at: datetime, now: datetime) -> str | None:
-    """A3: why ``[starts_at, ends_at)`` is not an acceptable absence window, or None."""
+# How far ahead an absence may start by default (issue 14, finding 3): a plan for the
+# next two years, not a date in the year 9999 that no page can show a return day for.
+# The setting ABSENCE_MAX_START_AHEAD_DAYS may change it.
+MAX_START_AHEAD_DAYS = 731
+
+
+def window_problem(
+    starts_at: datetime,
+    ends_at: datetime,
+    now: datetime,
+    *,
+    max_start_ahead_days: int = MAX_START_AHEAD_DAYS,
+) -> str | None:
+    """A3: why ``[starts_at, ends_at)`` is not an acceptable absence window, or None.
+
+    The end is after the start and in the future, the window at most
+    ``MAX_ABSENCE_DAYS`` long, and the start at most ``max_start_ahead_days`` ahead.
+    """
+    if starts_at - now > timedelta(days=max_start_ahead_days):
+        return gettext("An absence starts at most %(days)s days from now.") % {
+            "days": max_start_ahead_days
+        }
     if ends_at <= starts_at:
         return gettext("The end must be after the start.")
     if ends_at <= now:

@@ -1,6 +1,7 @@
 from django.urls import path, re_path
 
-from . import calendar_views, digest_views, views
+from . import digest_views, views
+from .calendar import views as calendar_views
 
 app_name = "away"
 urlpatterns = [

@@ -390,12 +390,15 @@ def absence_end(request: HttpRequest, absence_id: int) -> HttpResponse:
     """End now (A4), from the banner or the settings page; back to where the member was."""
     member = current_member(request)
     try:
-        actions.absence_end(member=member, absence_id=absence_id)
+        ended = actions.absence_end(member=member, absence_id=absence_id)
     except NotFound:
         return not_found_page(request)
     except Conflict as exc:
         messages.info(request, error_text(exc))
     else:
+        if ended is None:
+            messages.success(request, _("Your scheduled absence is cancelled."))
+            return redirect(_next_url(request) or reverse("away:index"))
         messages.success(
             request,
             _("Welcome back, %(name)s. Your automatic replies are off.")

@@ -10,9 +10,9 @@ from ninja import Field, Query, Router, Schema, Status
 
 from backsoon.accounts.models import Member
 from backsoon.accounts.presenters import member_cards
-from backsoon.api import ErrorOut
+from backsoon.apiauth import api_member
 from backsoon.pagination import keyset_page
-from backsoon.schemas import MAX_ID, AwayBadge, MemberOut, Page, PageParams
+from backsoon.schemas import MAX_ID, AwayBadge, ErrorOut, MemberOut, Page, PageParams
 
 from . import actions, queries
 from .models import Conversation, Message
@@ -139,7 +139,7 @@ def _one(viewer: Member, conversation: Conversation) -> dict[str, Any]:
     },
 )
 def conversation_create(request: HttpRequest, payload: ConversationIn) -> Status[dict[str, Any]]:
-    member = request.auth  # type: ignore[attr-defined]
+    member = api_member(request)
     conversation, created = actions.conversation_start(
         creator=member, usernames=payload.participants, subject=payload.subject
     )
@@ -149,7 +149,7 @@ def conversation_create(request: HttpRequest, payload: ConversationIn) -> Status
 @router.get("/conversations", response={200: Page[ConversationOut], 422: ErrorOut})
 def conversation_list(request: HttpRequest, params: Query[PageParams]) -> dict[str, Any]:
     """The member's conversations, newest activity first."""
-    member = request.auth  # type: ignore[attr-defined]
+    member = api_member(request)
     rows, next_cursor = keyset_page(
         queries.inbox(member),
         order=["-last_message_at", "-conversation_id"],
@@ -168,12 +168,12 @@ def conversation_list(request: HttpRequest, params: Query[PageParams]) -> dict[s
 @router.get("/conversations/unread", response=UnreadOut)
 def unread(request: HttpRequest) -> dict[str, int]:
     """Unread messages over all the member's conversations."""
-    return {"unread": queries.unread_total(request.auth)}  # type: ignore[attr-defined]
+    return {"unread": queries.unread_total(api_member(request))}
 
 
 @router.get("/conversations/{conversation_id}", response={200: ConversationOut, 404: ErrorOut})
 def conversation_detail(request: HttpRequest, conversation_id: int) -> dict[str, Any]:
-    member = request.auth  # type: ignore[attr-defined]
+    member = api_member(request)
     return _one(member, queries.conversation_for_member(member, conversation_id))
 
 
@@ -184,7 +184,7 @@ def conversation_detail(request: HttpRequest, conversation_id: int) -> dict[str,
 def message_create(
     request: HttpRequest, conversation_id: int, payload: MessageIn
 ) -> Status[dict[str, Any]]:
-    member = request.auth  # type: ignore[attr-defined]
+    member = api_member(request)
     message = actions.message_send(
         sender=member,
         conversation_id=conversation_id,
@@ -203,7 +203,7 @@ def message_list(
     request: HttpRequest, conversation_id: int, params: Query[MessagesQuery]
 ) -> dict[str, Any]:
     """Messages oldest first; ``after`` (a message id) or ``cursor`` continues a listing."""
-    member = request.auth  # type: ignore[attr-defined]
+    member = api_member(request)
     conversation = queries.conversation_for_member(member, conversation_id)
     qs = queries.messages_of(conversation)
     if params.after is not None:
@@ -214,7 +214,7 @@ def message_list(
 
 @router.post("/conversations/{conversation_id}/read", response={204: None, 404: ErrorOut})
 def mark_read(request: HttpRequest, conversation_id: int) -> Status[None]:
-    actions.conversation_mark_read(member=request.auth, conversation_id=conversation_id)  # type: ignore[attr-defined]
+    actions.conversation_mark_read(member=api_member(request), conversation_id=conversation_id)
     return Status(204, None)
 
 
@@ -225,7 +225,7 @@ def mark_read(request: HttpRequest, conversation_id: int) -> Status[None]:
 def participants_add(
     request: HttpRequest, conversation_id: int, payload: ParticipantsIn
 ) -> dict[str, Any]:
-    member = request.auth  # type: ignore[attr-defined]
+    member = api_member(request)
     conversation = actions.conversation_add_participants(
         member=member, conversation_id=conversation_id, usernames=payload.participants
     )
@@ -236,5 +236,5 @@ def participants_add(
     "/conversations/{conversation_id}/leave", response={204: None, 404: ErrorOut, 422: ErrorOut}
 )
 def leave(request: HttpRequest, conversation_id: int) -> Status[None]:
-    actions.conversation_leave(member=request.auth, conversation_id=conversation_id)  # type: ignore[attr-defined]
+    actions.conversation_leave(member=api_member(request), conversation_id=conversation_id)
     return Status(204, None)

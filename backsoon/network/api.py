@@ -9,9 +9,9 @@ from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 
 from backsoon.accounts.presenters import member_cards
-from backsoon.api import ErrorOut
+from backsoon.apiauth import api_member
 from backsoon.pagination import keyset_page
-from backsoon.schemas import AwayBadge, Id, MemberOut, Page, PageParams
+from backsoon.schemas import AwayBadge, ErrorOut, Id, MemberOut, Page, PageParams
 
 from . import actions, queries
 from .models import Invitation
@@ -105,14 +105,14 @@ RESPONSES_404 = {200: InvitationOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut
     by_alias=True,
 )
 def invitation_create(request: HttpRequest, payload: InvitationIn) -> Status[dict[str, Any]]:
-    member = request.auth  # type: ignore[attr-defined]
+    member = api_member(request)
     invitation = actions.invitation_send(sender=member, to_username=payload.to, note=payload.note)
     return Status(201, invitation_payloads(member, [invitation])[0])
 
 
 @router.get("/invitations", response={200: Page[InvitationOut], 422: ErrorOut}, by_alias=True)
 def invitation_list(request: HttpRequest, params: Query[InvitationQuery]) -> dict[str, Any]:
-    member = request.auth  # type: ignore[attr-defined]
+    member = api_member(request)
     rows, next_cursor = keyset_page(
         queries.invitations_for(member, box=params.box, status=params.status),
         order=["-created_at", "-id"],
@@ -125,7 +125,7 @@ def invitation_list(request: HttpRequest, params: Query[InvitationQuery]) -> dic
 @router.post("/invitations/bulk", response={200: Page[InvitationOut], 422: ErrorOut}, by_alias=True)
 def invitation_bulk(request: HttpRequest, payload: BulkIn) -> dict[str, Any]:
     """Accept or ignore many received invitations at once (pending ones only; others skipped)."""
-    member = request.auth  # type: ignore[attr-defined]
+    member = api_member(request)
     done = actions.invitations_bulk_respond(
         member=member, invitation_ids=payload.ids, accept=payload.action == "accept"
     )
@@ -134,21 +134,21 @@ def invitation_bulk(request: HttpRequest, payload: BulkIn) -> dict[str, Any]:
 
 @router.post("/invitations/{invitation_id}/accept", response=RESPONSES_404, by_alias=True)
 def invitation_accept(request: HttpRequest, invitation_id: int) -> dict[str, Any]:
-    member = request.auth  # type: ignore[attr-defined]
+    member = api_member(request)
     invitation = actions.invitation_accept(member=member, invitation_id=invitation_id)
     return invitation_payloads(member, [invitation])[0]
 
 
 @router.post("/invitations/{invitation_id}/ignore", response=RESPONSES_404, by_alias=True)
 def invitation_ignore(request: HttpRequest, invitation_id: int) -> dict[str, Any]:
-    member = request.auth  # type: ignore[attr-defined]
+    member = api_member(request)
     invitation = actions.invitation_ignore(member=member, invitation_id=invitation_id)
     return invitation_payloads(member, [invitation])[0]
 
 
 @router.post("/invitations/{invitation_id}/withdraw", response=RESPONSES_404, by_alias=True)
 def invitation_withdraw(request: HttpRequest, invitation_id: int) -> dict[str, Any]:
-    member = request.auth  # type: ignore[attr-defined]
+    member = api_member(request)
     invitation = actions.invitation_withdraw(member=member, invitation_id=invitation_id)
     return invitation_payloads(member, [invitation])[0]
 
@@ -157,13 +157,13 @@ def invitation_withdraw(request: HttpRequest, invitation_id: int) -> dict[str, A
     "/invitations/{invitation_id}", response={200: InvitationOut, 404: ErrorOut}, by_alias=True
 )
 def invitation_detail(request: HttpRequest, invitation_id: int) -> dict[str, Any]:
-    member = request.auth  # type: ignore[attr-defined]
+    member = api_member(request)
     return invitation_payloads(member, [queries.invitation_for_member(member, invitation_id)])[0]
 
 
 @router.get("/connections", response={200: Page[MemberOut], 422: ErrorOut})
 def connection_list(request: HttpRequest, params: Query[ConnectionsQuery]) -> dict[str, Any]:
-    member = request.auth  # type: ignore[attr-defined]
+    member = api_member(request)
     rows, next_cursor = keyset_page(
         queries.connections_of(member, q=params.q),
         order=["username"],
@@ -175,7 +175,7 @@ def connection_list(request: HttpRequest, params: Query[ConnectionsQuery]) -> di
 
 @router.delete("/connections/{username}", response={204: None, 404: ErrorOut})
 def connection_delete(request: HttpRequest, username: str) -> Status[None]:
-    actions.connection_remove(member=request.auth, username=username)  # type: ignore[attr-defined]
+    actions.connection_remove(member=api_member(request), username=username)
     return Status(204, None)
 
 
@@ -184,7 +184,7 @@ def mutual_list(request: HttpRequest, username: str) -> dict[str, Any]:
     """Connections you share with a member (count, and the first 100)."""
     from backsoon.accounts.queries import member_by_username
 
-    member = request.auth  # type: ignore[attr-defined]
+    member = api_member(request)
     other = member_by_username(username)
     rows = list(queries.mutual_connections(member.pk, other.pk).order_by("username")[:100])
     return {
@@ -198,25 +198,25 @@ def mutual_list(request: HttpRequest, username: str) -> dict[str, Any]:
     response={200: MemberOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut},
 )
 def follow(request: HttpRequest, username: str) -> dict[str, Any]:
-    member = request.auth  # type: ignore[attr-defined]
+    member = api_member(request)
     other = actions.follow_create(member=member, username=username)
     return member_cards(member, [other])[0]
 
 
 @router.delete("/members/{username}/follow", response={200: MemberOut, 404: ErrorOut})
 def unfollow(request: HttpRequest, username: str) -> dict[str, Any]:
-    member = request.auth  # type: ignore[attr-defined]
+    member = api_member(request)
     other = actions.follow_remove(member=member, username=username)
     return member_cards(member, [other])[0]
 
 
 @router.post("/members/{username}/block", response={204: None, 404: ErrorOut, 422: ErrorOut})
 def block(request: HttpRequest, username: str) -> Status[None]:
-    actions.block_create(member=request.auth, username=username)  # type: ignore[attr-defined]
+    actions.block_create(member=api_member(request), username=username)
     return Status(204, None)
 
 
 @router.delete("/members/{username}/block", response={204: None, 404: ErrorOut})
 def unblock(request: HttpRequest, username: str) -> Status[None]:
-    actions.block_remove(member=request.auth, username=username)  # type: ignore[attr-defined]
+    actions.block_remove(member=api_member(request), username=username)
     return Status(204, None)

@@ -8,9 +8,9 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
-from backsoon.api import ErrorOut
+from backsoon.apiauth import api_member
 from backsoon.pagination import keyset_page
-from backsoon.schemas import Id, Page, PageParams
+from backsoon.schemas import ErrorOut, Id, Page, PageParams
 
 from . import actions, queries
 from .models import Notification
@@ -58,7 +58,7 @@ def notification_payload(n: Notification) -> dict[str, Any]:
 def notification_list(request: HttpRequest, params: Query[NotificationsQuery]) -> dict[str, Any]:
     """Newest first. Grouped events (messages per conversation, reactions per post) are one
     row with a ``count`` while unread."""
-    member = request.auth  # type: ignore[attr-defined]
+    member = api_member(request)
     rows, next_cursor = keyset_page(
         queries.notifications_of(member, unread_only=params.unread),
         order=["-created_at", "-id"],
@@ -71,7 +71,7 @@ def notification_list(request: HttpRequest, params: Query[NotificationsQuery]) -
 @router.post("/notifications/read", response={200: ReadOut, 422: ErrorOut})
 def notifications_read(request: HttpRequest, payload: ReadIn) -> dict[str, int]:
     """Mark the given notifications (or, without ``ids``, all) read."""
-    member = request.auth  # type: ignore[attr-defined]
+    member = api_member(request)
     return {"marked": actions.notifications_mark_read(member=member, ids=payload.ids)}
 
 
@@ -79,6 +79,6 @@ def notifications_read(request: HttpRequest, payload: ReadIn) -> dict[str, int]:
     "/notifications/{notification_id}/read", response={200: NotificationOut, 404: ErrorOut}
 )
 def notification_read(request: HttpRequest, notification_id: int) -> dict[str, Any]:
-    member = request.auth  # type: ignore[attr-defined]
+    member = api_member(request)
     notification = actions.notification_mark_read(member=member, notification_id=notification_id)
     return notification_payload(notification)

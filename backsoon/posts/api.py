@@ -11,9 +11,9 @@ from typing import Annotated, Any
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 
-from backsoon.api import ErrorOut
+from backsoon.apiauth import api_member
 from backsoon.pagination import keyset_page
-from backsoon.schemas import MAX_ID, AwayBadge, Id, MemberOut, Page, PageParams
+from backsoon.schemas import MAX_ID, AwayBadge, ErrorOut, Id, MemberOut, Page, PageParams
 
 from . import actions, queries
 from .presenters import comment_payloads, post_payload, post_payloads
@@ -145,7 +145,7 @@ class AnalyticsOut(Schema):
 
 
 def _me(request: HttpRequest) -> Any:
-    return request.auth  # type: ignore[attr-defined]
+    return api_member(request)
 
 
 def _written(request: HttpRequest, written: actions.PostWrite) -> dict[str, Any]:

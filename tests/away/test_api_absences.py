@@ -180,3 +180,53 @@ def test_patch_changes_fields_and_list_is_newest_first(alice, bob):
     ).json()
     assert cleared["backup"] is None and cleared["repeat_after_days"] is None
     assert [a["id"] for a in api.get("/me/absences").json()["items"]] == [a2["id"], a1["id"]]
+
+
+# -- Issue 14 finding 3: the range of an absence ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("starts_at", "ends_at"),
+    [
+        ("9999-12-01T00:00:00Z", "9999-12-05T00:00:00Z"),
+        ("9999-12-30T00:00:00Z", "9999-12-31T23:59:59Z"),
+        ("2200-01-01T00:00:00Z", "2200-01-05T00:00:00Z"),
+    ],
+)
+def test_F3_an_absence_far_ahead_is_refused_with_422(alice, starts_at, ends_at):
+    api = Api(alice)
+    body = {"starts_at": starts_at, "ends_at": ends_at, "message": "Away"}
+    assert_error(api.post("/me/absences", body), 422, "invalid_window")
+    assert not Absence.objects.exists()
+    # Moving an existing one there is refused too, and it stays as it was.
+    absence = create(api).json()
+    assert_error(
+        api.patch(f"/me/absences/{absence['id']}", {"starts_at": starts_at, "ends_at": ends_at}),
+        422,
+        "invalid_window",
+    )
+    assert api.get(f"/me/absences/{absence['id']}").json()["starts_at"] == absence["starts_at"]
+    assert api.get("/me/absences").status_code == 200
+
+
+def test_F3_the_start_is_at_most_two_years_ahead_by_default(alice, settings):
+    from backsoon import settings as production
+
+    settings.ABSENCE_MAX_START_AHEAD_DAYS = production.ABSENCE_MAX_START_AHEAD_DAYS
+    assert production.ABSENCE_MAX_START_AHEAD_DAYS == 731
+    api = Api(alice)
+    assert create(api, **window(730 * 24, 24)).status_code == 201
+    refused = assert_error(create(api, **window(732 * 24, 24)), 422, "invalid_window")
+    assert "731 days" in refused["detail"]
+
+
+def test_F3_ending_a_scheduled_absence_cancels_it(alice):
+    api = Api(alice)
+    absence = create(api, **window(48, 24)).json()
+    assert absence["state"] == "scheduled"
+    response = api.post(f"/me/absences/{absence['id']}/end")
+    assert response.status_code == 204
+    assert not Absence.objects.exists()  # no ended_at before starts_at left behind
+    assert_error(api.post(f"/me/absences/{absence['id']}/end"), 404)
+    # The same window can be planned again.
+    assert create(api, **window(48, 24)).status_code == 201

@@ -7,7 +7,11 @@ future whatever day the suite runs.
 
 from __future__ import annotations
 
+import os
+import signal
+import socket
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -16,14 +20,17 @@ from zoneinfo import ZoneInfo
 
 import icalendar
 import pytest
+from django.core.management import call_command
+from django.db import connections
 from django.test import Client
 from django.utils import timezone
 
-from backsoon.away import calendar as cal
-from backsoon.away.calendar_models import CalendarFeed, CalendarSettings, ImportedEvent
+from backsoon.away.calendar import export, feeds, fetch, preferences, sync
+from backsoon.away.calendar import plan as planning
+from backsoon.away.calendar.models import CalendarFeed, CalendarSettings, ImportedEvent
 from backsoon.away.models import Absence
 from backsoon.away.rules import whole_days_window
-from backsoon.errors import Invalid
+from backsoon.errors import Invalid, RateLimited
 from tests.conftest import Api, assert_error
 from tests.factories import make_member
 
@@ -97,7 +104,7 @@ def test_import_creates_calendar_absences_with_the_default_message(alice):
     assert [(a.starts_at, a.ends_at) for a in absences] == [days(10, 14), days(30, 31)]
     assert {a.source for a in absences} == {"calendar"}
     assert {a.audience for a in absences} == {"everyone"}
-    assert absences[0].message == cal.DEFAULT_MESSAGES["en"]
+    assert absences[0].message == preferences.DEFAULT_MESSAGES["en"]
     # They are ordinary absences in the API.
     listed = api.get("/me/absences").json()["items"]
     assert {item["source"] for item in listed} == {"calendar"}
@@ -118,7 +125,10 @@ def test_the_member_chooses_the_message_and_audience_of_imported_absences(alice)
 
 def test_dutch_members_get_a_dutch_default_message(db):
     member = make_member("dirk", language="nl")
-    assert Api(member).get("/me/calendar").json()["default_message"] == cal.DEFAULT_MESSAGES["nl"]
+    assert (
+        Api(member).get("/me/calendar").json()["default_message"]
+        == preferences.DEFAULT_MESSAGES["nl"]
+    )
 
 
 def test_settings_defaults_and_custom_keywords(alice):
@@ -327,8 +337,8 @@ def test_upload_and_feeds_together_make_one_set_of_absences(alice, settings, fee
     api = Api(alice)
     upload(api, ics(allday("mine", "Vacation", 5, 7)))
     feed_server.serve("/team.ics", ics(allday("team", "Team holiday", 7, 9)))
-    feed = cal.calendar_feed_add(member=alice, url=feed_server.url("/team.ics"))
-    cal.calendar_feed_sync(feed=feed)
+    feed = feeds.calendar_feed_add(member=alice, url=feed_server.url("/team.ics"))
+    feeds.calendar_feed_sync(feed=feed)
     assert windows_of(alice) == [(*days(5, 9), "calendar")]
     # Unsubscribing takes the feed's events away; the upload's remain.
     assert api.delete(f"/me/calendar/feeds/{feed.pk}").status_code == 204
@@ -387,8 +397,8 @@ def test_the_2_mb_limit_of_an_upload(alice):
     too_big = ics(allday("v2", "Vacation", 8, 9, "DESCRIPTION:" + "x" * (2 * 1024 * 1024) + "\n"))
     assert_error(upload(api, too_big), 413, "too_large")
     assert Absence.objects.filter(member=alice).count() == 1
-    with pytest.raises(cal.TooLarge):
-        cal.calendar_import_upload(member=alice, data=b"x" * (cal.MAX_ICS_BYTES + 1))
+    with pytest.raises(fetch.TooLarge):
+        sync.calendar_import_upload(member=alice, data=b"x" * (fetch.MAX_ICS_BYTES + 1))
 
 
 # -- Feeds: URL validation --------------------------------------------------------------------
@@ -410,6 +420,13 @@ def test_the_2_mb_limit_of_an_upload(alice):
         ("http://0.0.0.0/cal.ics", "calendar_url_private"),
         ("http://2130706433/cal.ics", "calendar_url_private"),
         ("http://224.0.0.1/cal.ics", "calendar_url_private"),
+        # Issue 14 finding 6: IPv6 addresses that embed a private IPv4 one.
+        ("http://[64:ff9b::7f00:1]/cal.ics", "calendar_url_private"),  # NAT64 of 127.0.0.1
+        ("http://[64:ff9b::a00:1]/cal.ics", "calendar_url_private"),  # NAT64 of 10.0.0.1
+        ("http://[2002:7f00:1::1]/cal.ics", "calendar_url_private"),  # 6to4 of 127.0.0.1
+        ("http://[2002:a9fe:a9fe::]/cal.ics", "calendar_url_private"),  # 6to4 of 169.254.169.254
+        ("http://[::127.0.0.1]/cal.ics", "calendar_url_private"),  # IPv4-compatible
+        ("http://[::c0a8:114]/cal.ics", "calendar_url_private"),  # ::192.168.1.20
         ("https://user:secret@93.184.215.14/cal.ics", "calendar_url_invalid"),
         ("https:///cal.ics", "calendar_url_invalid"),
         ("https://93.184.215.14:99999/", "calendar_url_invalid"),
@@ -444,7 +461,7 @@ def test_a_public_feed_is_added_normalised_once(alice):
 
 def test_at_most_ten_feeds(alice):
     api = Api(alice)
-    for n in range(cal.MAX_FEEDS):
+    for n in range(feeds.MAX_FEEDS):
         assert (
             api.post("/me/calendar/feeds", {"url": f"https://93.184.215.14/{n}.ics"}).status_code
             == 201
@@ -457,7 +474,7 @@ def test_at_most_ten_feeds(alice):
 
 
 def test_another_members_feed_is_not_found(alice, bob):
-    feed = cal.calendar_feed_add(member=alice, url="https://93.184.215.14/alice.ics")
+    feed = feeds.calendar_feed_add(member=alice, url="https://93.184.215.14/alice.ics")
     bob_api = Api(bob)
     assert_error(bob_api.delete(f"/me/calendar/feeds/{feed.pk}"), 404, "calendar_feed_not_found")
     assert_error(bob_api.post(f"/me/calendar/feeds/{feed.pk}/sync"), 404, "calendar_feed_not_found")
@@ -515,14 +532,23 @@ def feed_server() -> Iterator[FeedServer]:
         thread.join(5)
 
 
+def run_jobs() -> None:
+    """Run the queued background jobs here, as ``backsoon worker`` would, until none is left."""
+    call_command("db_worker", batch=True, interval=0, startup_delay=False, verbosity=0)
+
+
 def test_a_feed_is_synced_from_a_server(alice, settings, feed_server):
     settings.CALENDAR_ALLOW_PRIVATE_URLS = True
     api = Api(alice)
     feed_server.serve("/alice.ics", ics(allday("f1", "Vacation", 5, 6)))
     feed = api.post("/me/calendar/feeds", {"url": feed_server.url("/alice.ics")}).json()
     response = api.post(f"/me/calendar/feeds/{feed['id']}/sync")
-    assert response.status_code == 200, response.content
-    assert len(response.json()["created"]) == 1
+    # Finding 1: "sync now" never fetches on the request thread; it queues a job.
+    assert response.status_code == 202, response.content
+    assert response.json()["code"] == "calendar_sync_queued"
+    assert feed_server.hits == [] and windows_of(alice) == []
+    run_jobs()
+    assert feed_server.hits == ["/alice.ics"]
     assert windows_of(alice) == [(*days(5, 6), "calendar")]
     [listed] = api.get("/me/calendar/feeds").json()["items"]
     assert listed["last_status"] == "ok" and listed["last_error"] == ""
@@ -534,10 +560,10 @@ def test_a_feed_is_synced_from_a_server(alice, settings, feed_server):
 def test_feed_changes_update_and_remove(alice, settings, feed_server):
     settings.CALENDAR_ALLOW_PRIVATE_URLS = True
     feed_server.serve("/c.ics", ics(allday("f1", "Vacation", 5, 6), allday("f2", "Vacation", 9, 9)))
-    feed = cal.calendar_feed_add(member=alice, url=feed_server.url("/c.ics"))
-    cal.calendar_feed_sync(feed=feed)
+    feed = feeds.calendar_feed_add(member=alice, url=feed_server.url("/c.ics"))
+    feeds.calendar_feed_sync(feed=feed)
     feed_server.serve("/c.ics", ics(allday("f1", "Vacation", 5, 7)))
-    report = cal.calendar_feed_sync(feed=feed)
+    report = feeds.calendar_feed_sync(feed=feed)
     assert (len(report.updated), len(report.removed)) == (1, 1)
     assert windows_of(alice) == [(*days(5, 7), "calendar")]
 
@@ -545,11 +571,11 @@ def test_feed_changes_update_and_remove(alice, settings, feed_server):
 def test_feed_errors_are_recorded_and_nothing_changes(alice, settings, feed_server):
     settings.CALENDAR_ALLOW_PRIVATE_URLS = True
     feed_server.serve("/ok.ics", ics(allday("f1", "Vacation", 5, 6)))
-    feed = cal.calendar_feed_add(member=alice, url=feed_server.url("/ok.ics"))
-    cal.calendar_feed_sync(feed=feed)
+    feed = feeds.calendar_feed_add(member=alice, url=feed_server.url("/ok.ics"))
+    feeds.calendar_feed_sync(feed=feed)
     feed_server.serve("/ok.ics", "BEGIN:VCALENDAR\r\nnonsense")
     with pytest.raises(Invalid) as raised:
-        cal.calendar_feed_sync(feed=feed)
+        feeds.calendar_feed_sync(feed=feed)
     assert raised.value.code == "calendar_unreadable"
     feed.refresh_from_db()
     assert feed.last_status == "error" and "could not be read" in feed.last_error
@@ -557,7 +583,7 @@ def test_feed_errors_are_recorded_and_nothing_changes(alice, settings, feed_serv
 
     feed_server.routes.pop("/ok.ics")
     with pytest.raises(Invalid) as raised:
-        cal.calendar_feed_sync(feed=feed)
+        feeds.calendar_feed_sync(feed=feed)
     assert raised.value.code == "calendar_fetch_failed"
     feed.refresh_from_db()
     assert "404" in feed.last_error
@@ -566,10 +592,10 @@ def test_feed_errors_are_recorded_and_nothing_changes(alice, settings, feed_serv
 def test_the_address_is_checked_again_when_fetching(alice, settings, feed_server):
     settings.CALENDAR_ALLOW_PRIVATE_URLS = True
     feed_server.serve("/a.ics", ics(allday("f1", "Vacation", 5, 6)))
-    feed = cal.calendar_feed_add(member=alice, url=feed_server.url("/a.ics"))
+    feed = feeds.calendar_feed_add(member=alice, url=feed_server.url("/a.ics"))
     settings.CALENDAR_ALLOW_PRIVATE_URLS = False  # as when a public name now points inside
     with pytest.raises(Invalid) as raised:
-        cal.calendar_feed_sync(feed=feed)
+        feeds.calendar_feed_sync(feed=feed)
     assert "private or local" in str(raised.value.detail)
     assert feed_server.hits == []  # no request was made
     assert not Absence.objects.exists()
@@ -581,36 +607,36 @@ def test_redirects_are_followed_within_http_and_checked(alice, settings, feed_se
     feed_server.serve("/moved.ics", "", status=302, Location=feed_server.url("/real.ics"))
     feed_server.serve("/file.ics", "", status=302, Location="file:///etc/passwd")
     feed_server.serve("/ftp.ics", "", status=301, Location="ftp://127.0.0.1/cal.ics")
-    assert b"BEGIN:VCALENDAR" in cal.calendar_feed_fetch(feed_server.url("/moved.ics"))
+    assert b"BEGIN:VCALENDAR" in fetch.calendar_feed_fetch(feed_server.url("/moved.ics"))
     with pytest.raises(Invalid, match="not allowed"):
-        cal.calendar_feed_fetch(feed_server.url("/file.ics"))
+        fetch.calendar_feed_fetch(feed_server.url("/file.ics"))
     with pytest.raises(Invalid, match="not http"):
-        cal.calendar_feed_fetch(feed_server.url("/ftp.ics"))
+        fetch.calendar_feed_fetch(feed_server.url("/ftp.ics"))
     # A redirect to a private address is refused when private addresses are.
     settings.CALENDAR_ALLOW_PRIVATE_URLS = False
     with pytest.raises(Invalid, match="private or local"):
-        cal.calendar_feed_fetch(feed_server.url("/moved.ics"))
+        fetch.calendar_feed_fetch(feed_server.url("/moved.ics"))
 
 
 @pytest.mark.parametrize("declare_length", [True, False])
 def test_the_2_mb_limit_of_a_feed(alice, settings, feed_server, declare_length):
     settings.CALENDAR_ALLOW_PRIVATE_URLS = True
     headers = {} if declare_length else {"X-No-Length": "1", "Connection": "close"}
-    feed_server.serve("/big.ics", b"x" * (cal.MAX_ICS_BYTES + 1), **headers)
-    feed_server.serve("/fits.ics", b"x" * cal.MAX_ICS_BYTES, **headers)
-    with pytest.raises(cal.TooLarge):
-        cal.calendar_feed_fetch(feed_server.url("/big.ics"))
-    assert len(cal.calendar_feed_fetch(feed_server.url("/fits.ics"))) == cal.MAX_ICS_BYTES
-    feed = cal.calendar_feed_add(member=alice, url=feed_server.url("/big.ics"))
-    response = Api(alice).post(f"/me/calendar/feeds/{feed.pk}/sync")
-    assert_error(response, 413, "too_large")
+    feed_server.serve("/big.ics", b"x" * (fetch.MAX_ICS_BYTES + 1), **headers)
+    feed_server.serve("/fits.ics", b"x" * fetch.MAX_ICS_BYTES, **headers)
+    with pytest.raises(fetch.TooLarge):
+        fetch.calendar_feed_fetch(feed_server.url("/big.ics"))
+    assert len(fetch.calendar_feed_fetch(feed_server.url("/fits.ics"))) == fetch.MAX_ICS_BYTES
+    feed = feeds.calendar_feed_add(member=alice, url=feed_server.url("/big.ics"))
+    assert Api(alice).post(f"/me/calendar/feeds/{feed.pk}/sync").status_code == 202
+    run_jobs()
     feed.refresh_from_db()
     assert feed.last_status == "error" and "2 MB" in feed.last_error
 
 
 def test_fetch_refuses_other_schemes_outright():
     with pytest.raises(Invalid):
-        cal.calendar_feed_fetch("file:///etc/passwd")
+        fetch.calendar_feed_fetch("file:///etc/passwd")
 
 
 def test_feeds_are_synced_every_15_minutes_and_errors_do_not_stop_the_others(
@@ -619,31 +645,34 @@ def test_feeds_are_synced_every_15_minutes_and_errors_do_not_stop_the_others(
     settings.CALENDAR_ALLOW_PRIVATE_URLS = True
     feed_server.serve("/a.ics", ics(allday("f1", "Vacation", 5, 6)))
     now = timezone.now()
-    never = cal.calendar_feed_add(member=alice, url=feed_server.url("/a.ics"))
-    recent = cal.calendar_feed_add(member=alice, url=feed_server.url("/a.ics?recent"))
-    due = cal.calendar_feed_add(member=alice, url=feed_server.url("/missing.ics"))
-    old = cal.calendar_feed_add(member=bob, url=feed_server.url("/a.ics"))
+    never = feeds.calendar_feed_add(member=alice, url=feed_server.url("/a.ics"))
+    recent = feeds.calendar_feed_add(member=alice, url=feed_server.url("/a.ics?recent"))
+    due = feeds.calendar_feed_add(member=alice, url=feed_server.url("/missing.ics"))
+    old = feeds.calendar_feed_add(member=bob, url=feed_server.url("/a.ics"))
     CalendarFeed.objects.filter(pk=recent.pk).update(last_fetched_at=now - timedelta(minutes=14))
     CalendarFeed.objects.filter(pk=due.pk).update(last_fetched_at=now - timedelta(minutes=15))
     CalendarFeed.objects.filter(pk=old.pk).update(last_fetched_at=now - timedelta(hours=3))
 
-    assert cal.calendar_feeds_sync_due(now=now) == 3
+    assert feeds.calendar_feeds_sync_due(now=now) == 3
+    run_jobs()  # one job per feed: a slow one holds the worker for one deadline at most
     statuses = dict(CalendarFeed.objects.values_list("pk", "last_status"))
     assert statuses == {never.pk: "ok", recent.pk: "never", due.pk: "error", old.pk: "ok"}
     assert windows_of(alice) == windows_of(bob) == [(*days(5, 6), "calendar")]
     # Nothing is due right after; the recent one is due a minute later.
-    assert cal.calendar_feeds_sync_due(now=now) == 0
-    assert cal.calendar_feeds_sync_due(now=now + timedelta(minutes=1)) == 1
+    assert feeds.calendar_feeds_sync_due(now=now) == 0
+    assert feeds.calendar_feeds_sync_due(now=now + timedelta(minutes=1)) == 1
 
 
 def test_changing_keywords_makes_feeds_due_again(alice, settings, feed_server):
     settings.CALENDAR_ALLOW_PRIVATE_URLS = True
     feed_server.serve("/a.ics", ics(allday("f1", "Sabbatical", 5, 6)))
-    cal.calendar_feed_add(member=alice, url=feed_server.url("/a.ics"))
-    assert cal.calendar_feeds_sync_due(now=timezone.now()) == 1
+    feeds.calendar_feed_add(member=alice, url=feed_server.url("/a.ics"))
+    assert feeds.calendar_feeds_sync_due(now=timezone.now()) == 1
+    run_jobs()
     assert not Absence.objects.exists()
     Api(alice).patch("/me/calendar", {"keywords": ["sabbatical"]})
-    assert cal.calendar_feeds_sync_due(now=timezone.now()) == 1
+    assert feeds.calendar_feeds_sync_due(now=timezone.now()) == 1
+    run_jobs()
     assert windows_of(alice) == [(*days(5, 6), "calendar")]
 
 
@@ -701,8 +730,8 @@ def test_export_shows_an_absence_ended_early_until_its_real_end(alice):
     absence_id = make_manual(api, -1, 3)
     api.post(f"/me/absences/{absence_id}/end")
     ended_at = Absence.objects.get(pk=absence_id).ended_at
-    token = cal.calendar_export_token_regenerate(member=alice)
-    [event] = icalendar.Calendar.from_ical(cal.calendar_export_ics(token=token)).walk("VEVENT")
+    token = export.calendar_export_token_regenerate(member=alice)
+    [event] = icalendar.Calendar.from_ical(export.calendar_export_ics(token=token)).walk("VEVENT")
     assert event["DTEND"].dt == ended_at.replace(microsecond=0)
 
 
@@ -724,19 +753,19 @@ def hours(a: float, b: float) -> tuple[datetime, datetime]:
 
 def test_plan_merges_and_reuses_and_skips():
     events = [
-        cal.PlanEvent(1, *hours(10, 20), absence_id=100),
-        cal.PlanEvent(2, *hours(15, 30), absence_id=None),
-        cal.PlanEvent(3, *hours(40, 50), absence_id=101),
-        cal.PlanEvent(4, *hours(60, 70), absence_id=None),
+        planning.PlanEvent(1, *hours(10, 20), absence_id=100),
+        planning.PlanEvent(2, *hours(15, 30), absence_id=None),
+        planning.PlanEvent(3, *hours(40, 50), absence_id=101),
+        planning.PlanEvent(4, *hours(60, 70), absence_id=None),
     ]
     managed = [
-        cal.PlanAbsence(100, *hours(10, 20)),
-        cal.PlanAbsence(101, *hours(40, 50)),
-        cal.PlanAbsence(102, *hours(80, 90)),  # its event is gone: deleted
-        cal.PlanAbsence(103, *hours(-5, 5), active=True),  # gone but active: kept
+        planning.PlanAbsence(100, *hours(10, 20)),
+        planning.PlanAbsence(101, *hours(40, 50)),
+        planning.PlanAbsence(102, *hours(80, 90)),  # its event is gone: deleted
+        planning.PlanAbsence(103, *hours(-5, 5), active=True),  # gone but active: kept
     ]
-    others = [cal.PlanAbsence(200, *hours(65, 66))]  # a manual absence
-    plan = cal.plan_calendar_absences(events=events, managed=managed, others=others, now=T0)
+    others = [planning.PlanAbsence(200, *hours(65, 66))]  # a manual absence
+    plan = planning.plan_calendar_absences(events=events, managed=managed, others=others, now=T0)
     assert [(w.absence_id, w.event_ids, (w.starts_at, w.ends_at)) for w in plan.update] == [
         (100, [1, 2], hours(10, 30))
     ]
@@ -747,18 +776,220 @@ def test_plan_merges_and_reuses_and_skips():
 
 
 def test_plan_an_active_absence_keeps_its_start_and_merged_extras_go():
-    events = [cal.PlanEvent(1, *hours(-10, 10), None), cal.PlanEvent(2, *hours(5, 30), 101)]
-    managed = [
-        cal.PlanAbsence(100, *hours(-3, 8), active=True),
-        cal.PlanAbsence(101, *hours(20, 30)),
+    events = [
+        planning.PlanEvent(1, *hours(-10, 10), None),
+        planning.PlanEvent(2, *hours(5, 30), 101),
     ]
-    plan = cal.plan_calendar_absences(events=events, managed=managed, others=[], now=T0)
+    managed = [
+        planning.PlanAbsence(100, *hours(-3, 8), active=True),
+        planning.PlanAbsence(101, *hours(20, 30)),
+    ]
+    plan = planning.plan_calendar_absences(events=events, managed=managed, others=[], now=T0)
     assert [(w.absence_id, (w.starts_at, w.ends_at)) for w in plan.update] == [(100, hours(-3, 30))]
     assert [a.id for a in plan.delete] == [101]
 
 
 def test_clip_window_to_366_days():
     start, end = hours(-48, 24 * 400)
-    assert cal.clip_window(start, end, T0) == (T0, T0 + timedelta(days=366))
-    assert cal.clip_window(*hours(0, 10), T0) == hours(0, 10)
-    assert cal.clip_window(start, end, T0, fixed_start=True) == (start, start + timedelta(days=366))
+    assert planning.clip_window(start, end, T0) == (T0, T0 + timedelta(days=366))
+    assert planning.clip_window(*hours(0, 10), T0) == hours(0, 10)
+    assert planning.clip_window(start, end, T0, fixed_start=True) == (
+        start,
+        start + timedelta(days=366),
+    )
+
+
+# -- Issue 14: feeds can not hold the site, the worker or shutdown --------------------------------
+
+
+@pytest.mark.parametrize(
+    ("address", "allowed"),
+    [
+        ("64:ff9b::7f00:1", False),
+        ("64:ff9b::5db8:d70e", True),  # NAT64 of the public 93.184.215.14
+        ("2002:7f00:1::1", False),
+        ("2002:5db8:d70e::1", True),  # 6to4 of a public address
+        ("::127.0.0.1", False),
+        ("::ffff:10.1.2.3", False),
+        ("::ffff:93.184.215.14", True),
+        ("2606:2800:220:1:248:1893:25c8:1946", True),
+    ],
+)
+def test_F6_embedded_ipv4_addresses_are_checked(address, allowed):
+    assert fetch.address_allowed(address) is allowed
+
+
+@pytest.fixture
+def trickle_server() -> Iterator[tuple[str, list[float]]]:
+    """A raw TCP server on 127.0.0.1 that sends one byte every ``PACE`` seconds: first the
+    status line and headers (``/headers``), or proper headers and then the body
+    (``/body``). It never finishes on its own; it stops when the client goes away."""
+    pace = 0.5
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    listener.settimeout(0.2)
+    stop = threading.Event()
+    closed_at: list[float] = []
+
+    def serve(conn: socket.socket) -> None:
+        with conn:
+            request = conn.recv(4096).decode("latin-1")
+            head = b"HTTP/1.1 200 OK\r\nContent-Type: text/calendar\r\n"
+            if " /body " in request:
+                conn.sendall(head + b"Content-Length: 100000\r\n\r\n")
+                drip = b"x" * 100000
+            else:
+                drip = head + b"X-Slow: " + b"y" * 100000
+            try:
+                for byte in drip:
+                    if stop.is_set():
+                        break
+                    conn.sendall(bytes([byte]))
+                    time.sleep(pace)
+            except OSError:
+                pass  # the client cut the connection
+            closed_at.append(time.monotonic())
+
+    def accept() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except TimeoutError:
+                continue
+            threading.Thread(target=serve, args=(conn,), daemon=True).start()
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}", closed_at
+    finally:
+        stop.set()
+        thread.join(5)
+        listener.close()
+
+
+@pytest.mark.parametrize("path", ["/headers", "/body"])
+def test_F1_a_trickling_feed_is_cut_at_the_deadline(settings, trickle_server, path):
+    """One byte every half second, in the headers or in the body: each read returns long
+    before the socket timeout, so only a deadline enforced while reading stops it."""
+    settings.CALENDAR_ALLOW_PRIVATE_URLS = True
+    base, _closed = trickle_server
+    started = time.monotonic()
+    with pytest.raises(Invalid) as raised:
+        fetch.calendar_feed_fetch(base + path, deadline_seconds=2.0)
+    elapsed = time.monotonic() - started
+    assert raised.value.code == "calendar_fetch_failed"
+    assert "took too long" in str(raised.value.detail)
+    assert 1.9 <= elapsed < 3.0, elapsed
+
+
+def test_F1_the_default_deadline_is_well_below_a_request_timeout():
+    assert fetch.FETCH_DEADLINE_SECONDS <= 15
+    assert fetch.FETCH_TIMEOUT_SECONDS <= fetch.FETCH_DEADLINE_SECONDS
+
+
+def test_F1_shutdown_cuts_a_fetch_under_way(settings, trickle_server):
+    """What SIGTERM does in the worker (``fetches_cancelled_on_sigterm``): every download
+    under way fails at once instead of running to its deadline."""
+    settings.CALENDAR_ALLOW_PRIVATE_URLS = True
+    base, _closed = trickle_server
+    outcome: list[BaseException] = []
+
+    def download() -> None:
+        try:
+            fetch.calendar_feed_fetch(base + "/body", deadline_seconds=30.0)
+        except BaseException as exc:
+            outcome.append(exc)
+
+    thread = threading.Thread(target=download)
+    thread.start()
+    time.sleep(1.0)
+    started = time.monotonic()
+    assert fetch.calendar_fetches_cancel() == 1
+    thread.join(5)
+    assert not thread.is_alive() and time.monotonic() - started < 1.0
+    assert isinstance(outcome[0], Invalid) and "took too long" in str(outcome[0].detail)
+
+
+def test_F1_sigterm_in_the_feed_job_cuts_the_fetch_then_stops_the_worker(settings, trickle_server):
+    settings.CALENDAR_ALLOW_PRIVATE_URLS = True
+    base, _closed = trickle_server
+    stopped: list[int] = []
+    previous = signal.signal(signal.SIGTERM, lambda signum, frame: stopped.append(signum))
+    try:
+        timer = threading.Timer(1.0, os.kill, args=(os.getpid(), signal.SIGTERM))
+        started = time.monotonic()
+        timer.start()
+        with fetch.fetches_cancelled_on_sigterm(), pytest.raises(Invalid):
+            fetch.calendar_feed_fetch(base + "/body", deadline_seconds=30.0)
+        assert time.monotonic() - started < 3.0
+        assert stopped == [signal.SIGTERM]  # the worker's own handler still ran
+        assert signal.getsignal(signal.SIGTERM) is not previous  # ours again after the block
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_F1_eight_parallel_sync_now_calls_queue_one_fetch(settings):
+    from django_tasks_db.models import DBTaskResult
+
+    alice = make_member("alice")
+    feed = feeds.calendar_feed_add(member=alice, url="https://93.184.215.14/a.ics")
+    barrier = threading.Barrier(8)
+    outcomes: list[str] = []
+
+    def click() -> None:
+        try:
+            barrier.wait()
+            feeds.calendar_feed_sync_now(member=alice, feed_id=feed.pk)
+            outcomes.append("queued")
+        except RateLimited:
+            outcomes.append("429")
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=click) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["429"] * 7 + ["queued"]
+    jobs = DBTaskResult.objects.filter(task_path="backsoon.tasks.calendar_feed_sync_job")
+    assert [job.args_kwargs["args"] for job in jobs] == [[feed.pk]]
+
+
+def test_F1_sync_now_answers_429_with_retry_after_while_claimed(alice):
+    feed = feeds.calendar_feed_add(member=alice, url="https://93.184.215.14/a.ics")
+    api = Api(alice)
+    assert api.post(f"/me/calendar/feeds/{feed.pk}/sync").status_code == 202
+    refused = api.post(f"/me/calendar/feeds/{feed.pk}/sync")
+    assert_error(refused, 429, "rate_limited")
+    assert 1 <= int(refused["Retry-After"]) <= 11
+
+
+def test_F2_imports_are_limited_to_ten_an_hour(alice):
+    api = Api(alice)
+    text = ics(allday("v1", "Vacation", 10, 12))
+    for _ in range(sync.IMPORTS_PER_HOUR):
+        assert upload(api, text).status_code == 200
+    refused = upload(api, text)
+    assert_error(refused, 429, "calendar_import_throttled")
+    assert 3500 <= int(refused["Retry-After"]) <= 3601
+    # Another member is not affected.
+    bob = make_member("bob2")
+    assert upload(Api(bob), text).status_code == 200
+
+
+def test_F2_the_182_byte_file_is_refused_fast_through_the_api(alice):
+    text = (
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nBEGIN:VEVENT\r\nUID:a@b\r\n"
+        "DTSTART:00010101T000000Z\r\nDTEND:00010102T000000Z\r\nRRULE:FREQ=DAILY\r\n"
+        "SUMMARY:vacation\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
+    started = time.process_time()
+    response = upload(Api(alice), text)
+    assert time.process_time() - started < 1.0
+    body = assert_error(response, 422, "calendar_unreadable")
+    assert "since so long ago" in body["detail"]["problems"][0]
+    assert not Absence.objects.exists()

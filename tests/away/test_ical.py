@@ -5,16 +5,16 @@ No database. Each fixture is written here as the calendar app would export it.
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, date, datetime, timedelta
 
 import icalendar
 import pytest
 
-from backsoon.away.ical import (
+from backsoon.away.calendar.export import ExportedAbsence, absences_to_ics
+from backsoon.away.calendar.parse import (
     DEFAULT_KEYWORDS,
     MAX_OCCURRENCES,
-    ExportedAbsence,
-    absences_to_ics,
     normalize_keywords,
     parse_absence_events,
 )
@@ -396,6 +396,69 @@ def test_too_many_occurrences_are_refused():
     result = parse(data)
     assert result.events == []
     assert "too many or too complex" in result.problems[0]
+
+
+# -- Issue 14 finding 2: expansion bounded before it starts ----------------------------------
+
+# The file of the finding, byte for byte in size: a daily absence since the year 1.
+YEAR_ONE_DAILY = (
+    b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//b//x\r\nBEGIN:VEVENT\r\n"
+    b"UID:a@b\r\nDTSTART:00010101T000000Z\r\nDTEND:00010102T000000Z\r\n"
+    b"RRULE:FREQ=DAILY\r\nSUMMARY:vacation\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+)
+
+
+def test_F2_the_182_byte_daily_rule_from_the_year_1_is_refused_at_once():
+    assert len(YEAR_ONE_DAILY) == 182
+    started = time.process_time()
+    result = parse(YEAR_ONE_DAILY)
+    assert time.process_time() - started < 0.5  # 9 s of CPU before the fix
+    assert result.events == []
+    assert "since so long ago" in result.problems[0]
+
+
+@pytest.mark.parametrize(
+    "rule", ["FREQ=WEEKLY", "FREQ=MONTHLY;BYMONTHDAY=1,2,3,4,5,6,7,8,9,10", "FREQ=YEARLY;BYDAY=MO"]
+)
+def test_F2_other_rules_walking_from_long_ago_are_refused_too(rule):
+    data = YEAR_ONE_DAILY.replace(b"FREQ=DAILY", rule.encode())
+    started = time.process_time()
+    result = parse(data)
+    assert time.process_time() - started < 0.5
+    assert result.problems and not result.events
+
+
+def test_F2_a_daily_absence_series_of_a_few_years_ago_still_reads():
+    rule = "RRULE:FREQ=WEEKLY;BYDAY=FR\n"
+    data = calendar(event("fri", "Verlof", ";VALUE=DATE:20100101", ";VALUE=DATE:20100102", rule))
+    result = parse(data)
+    assert result.problems == []
+    assert 52 <= len(result.events) <= 53
+
+
+def test_F2_a_file_of_many_series_is_refused_within_the_budget():
+    """Many series that are each just under the bound: their sum is refused (a 42 KB file
+    ran 41 s against a 20 s budget checked only between series)."""
+    series = [
+        event(f"s{i}", "Vacation", ":19900101T000000Z", ":19900102T000000Z", "RRULE:FREQ=DAILY\n")
+        for i in range(300)
+    ]
+    data = calendar(*series)
+    assert len(data) > 40_000
+    started = time.process_time()
+    result = parse(data)
+    assert time.process_time() - started < 2.5
+    assert result.events == [] and "too many or too complex" in result.problems[0]
+
+
+def test_F2_the_budget_is_checked_while_expanding(monkeypatch):
+    """A budget spent during expansion stops the file: checked for every occurrence."""
+    rule = "RRULE:FREQ=DAILY\n"
+    data = calendar(event("d", "Vacation", ";VALUE=DATE:20291201", ";VALUE=DATE:20291202", rule))
+    result = parse_absence_events(
+        data, tz_name=AMS, keywords=["vacation"], now=NOW, budget_seconds=0.0
+    )
+    assert result.events == [] and "too many or too complex" in result.problems[0]
 
 
 def test_event_without_uid_gets_a_stable_one():

@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from backsoon.away.calendar_models import CalendarFeed
+from backsoon.away.calendar.models import CalendarFeed
 from backsoon.away.models import Absence
 from backsoon.messaging.models import Message, Participant
 from backsoon.network.actions import block_create
@@ -375,10 +375,10 @@ def schema_operations() -> set[str]:
 @pytest.fixture
 def world(monkeypatch) -> World:
     # Calendar feeds are never fetched from the network in tests.
-    from backsoon.away import calendar
+    from backsoon.away.calendar import feeds, fetch
 
-    monkeypatch.setattr(calendar, "calendar_feed_fetch", lambda url: ICS.encode())
-    monkeypatch.setattr(calendar, "_resolve", lambda host, port: [])
+    monkeypatch.setattr(feeds, "calendar_feed_fetch", lambda url: ICS.encode())
+    monkeypatch.setattr(fetch, "_resolve", lambda host, port: [])
     return build_world()
 
 

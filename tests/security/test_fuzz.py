@@ -83,10 +83,10 @@ def fuzz_world(db, monkeypatch) -> Iterator[tuple[World, str]]:
     request (the test client turns them off the same way). Calendar feeds are never
     fetched from the network, and no feed URL is looked up in DNS.
     """
-    from backsoon.away import calendar
+    from backsoon.away.calendar import feeds, fetch
 
-    monkeypatch.setattr(calendar, "calendar_feed_fetch", lambda url: ICS.encode())
-    monkeypatch.setattr(calendar, "_resolve", lambda host, port: [])
+    monkeypatch.setattr(feeds, "calendar_feed_fetch", lambda url: ICS.encode())
+    monkeypatch.setattr(fetch, "_resolve", lambda host, port: [])
     signals.request_started.disconnect(close_old_connections)
     signals.request_finished.disconnect(close_old_connections)
     try:

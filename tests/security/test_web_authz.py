@@ -137,10 +137,10 @@ WEB_CASES += [
 
 @pytest.fixture
 def world(monkeypatch) -> World:
-    from backsoon.away import calendar
+    from backsoon.away.calendar import feeds, fetch
 
-    monkeypatch.setattr(calendar, "calendar_feed_fetch", lambda url: ICS.encode())
-    monkeypatch.setattr(calendar, "_resolve", lambda host, port: [])
+    monkeypatch.setattr(feeds, "calendar_feed_fetch", lambda url: ICS.encode())
+    monkeypatch.setattr(fetch, "_resolve", lambda host, port: [])
     return build_world()
 
 

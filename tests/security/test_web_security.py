@@ -30,7 +30,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from backsoon.accounts.actions import token_issue
-from backsoon.away.calendar import calendar_export_token_regenerate
+from backsoon.away.calendar.export import calendar_export_token_regenerate
 from backsoon.away.models import Absence
 from tests.factories import PASSWORD
 from tests.security.test_web_authz import WEB_CASES
@@ -113,14 +113,14 @@ def audit(html: str) -> PageAudit:
 
 @pytest.fixture
 def world(monkeypatch) -> World:
-    from backsoon.away import calendar
+    from backsoon.away.calendar import feeds, fetch
 
-    monkeypatch.setattr(calendar, "_resolve", lambda host, port: [])
+    monkeypatch.setattr(fetch, "_resolve", lambda host, port: [])
     feed_ics = ics_with_payload("evil-1", 20).encode()
-    monkeypatch.setattr(calendar, "calendar_feed_fetch", lambda url: feed_ics)
+    monkeypatch.setattr(feeds, "calendar_feed_fetch", lambda url: feed_ics)
     world = build_world(PAYLOAD)
     # A calendar feed whose event summary carries the payload, synced into an absence.
-    calendar.calendar_feed_sync(feed=world.feed)
+    feeds.calendar_feed_sync(feed=world.feed)
     Absence.objects.filter(member=world.alice, source="calendar").update(message=PAYLOAD)
     return world
 

@@ -22,8 +22,8 @@ from datetime import timedelta
 from django.utils import timezone
 
 from backsoon.accounts.models import Member
-from backsoon.away.calendar import calendar_export_token_regenerate
-from backsoon.away.calendar_models import CalendarFeed
+from backsoon.away.calendar.export import calendar_export_token_regenerate
+from backsoon.away.calendar.models import CalendarFeed
 from backsoon.away.models import Absence
 from backsoon.messaging.actions import conversation_start, message_send
 from backsoon.messaging.models import Conversation, Message

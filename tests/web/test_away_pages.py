@@ -555,3 +555,32 @@ def test_csrf_is_required_on_every_post(alice):
     assert Absence.objects.filter(member=alice).count() == 2
     absence.refresh_from_db()
     assert absence.ended_at is None
+
+
+# -- Issue 14 finding 3: the range of an absence, through the form ------------------------------
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"first_day": "9999-12-01", "last_day": "9999-12-05"},
+        {"exact_times": "on", "starts_at": "9999-12-01T10:00", "ends_at": "9999-12-02T10:00"},
+    ],
+)
+def test_F3_an_absence_in_the_year_9999_is_refused_next_to_the_field(alice, fields):
+    client = client_for(alice)
+    response = client.post("/away/new/", days(date(YEAR, 5, 3), date(YEAR, 5, 7)) | fields)
+    assert response.status_code == 422
+    field = "ends_at" if "exact_times" in fields else "last_day"
+    assert "days from now" in field_error(text(response), field)
+    assert not Absence.objects.exists()
+    assert client.get("/away/").status_code == 200
+
+
+def test_F3_ending_a_scheduled_absence_from_the_page_cancels_it(alice):
+    scheduled = make_absence(alice, hours_from_now=48, hours=24)
+    client = client_for(alice)
+    response = client.post(f"/away/{scheduled.pk}/end/", follow=True)
+    assert response.status_code == 200
+    assert "Your scheduled absence is cancelled." in text(response)
+    assert not Absence.objects.exists()

@@ -8,12 +8,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 
 from backsoon.accounts.models import Member
-from backsoon.away.calendar import MAX_ICS_BYTES
-from backsoon.away.calendar_models import CalendarFeed, CalendarSettings
+from backsoon.away.calendar.fetch import MAX_ICS_BYTES
+from backsoon.away.calendar.models import CalendarFeed, CalendarSettings
 from backsoon.away.models import Absence
 
 pytestmark = pytest.mark.django_db
@@ -181,11 +182,17 @@ def test_sync_now_shows_the_failure(alice, settings):
     # Nothing listens on port 9 (discard) here: the fetch fails and the page says why.
     client.post("/away/calendar/feeds/", {"url": "http://127.0.0.1:9/cal.ics"})
     feed = CalendarFeed.objects.get(member=alice)
-    response = client.post(f"/away/calendar/feeds/{feed.pk}/sync/")
-    assert response.status_code == 422
-    html = response.content.decode()
+    # Finding 1: the page queues the fetch and comes back at once; the worker fetches.
+    response = client.post(f"/away/calendar/feeds/{feed.pk}/sync/", follow=True)
+    assert response.redirect_chain == [("/away/calendar/", 302)]
+    assert "The feed is queued" in response.content.decode()
+    call_command("db_worker", batch=True, interval=0, startup_delay=False, verbosity=0)
+    html = client.get(PAGE).content.decode()
     assert "could not be fetched" in html
     assert "Failed" in html  # the feed's last status
+    # Again at once: refused, and nothing is queued.
+    again = client.post(f"/away/calendar/feeds/{feed.pk}/sync/")
+    assert again.status_code == 429
 
 
 def test_export_url_is_shown_once_and_works(alice):

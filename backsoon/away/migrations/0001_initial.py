@@ -7,7 +7,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -16,52 +15,122 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Absence',
+            name="Absence",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('starts_at', models.DateTimeField()),
-                ('ends_at', models.DateTimeField()),
-                ('ended_at', models.DateTimeField(blank=True, null=True)),
-                ('message', models.TextField(blank=True, default='')),
-                ('translations', models.JSONField(blank=True, default=dict)),
-                ('audience', models.CharField(choices=[('everyone', 'Everyone'), ('connections', 'Connections'), ('nobody', 'Nobody')], default='everyone', max_length=11)),
-                ('others_message', models.TextField(blank=True, default='')),
-                ('repeat_after_days', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('invitations', models.CharField(choices=[('hold', 'Hold'), ('auto_accept_mutual', 'Auto Accept Mutual')], default='hold', max_length=18)),
-                ('message_version', models.PositiveIntegerField(default=1)),
-                ('source', models.CharField(choices=[('manual', 'Manual'), ('calendar', 'Calendar')], default='manual', max_length=8)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('reminded_at', models.DateTimeField(blank=True, null=True)),
-                ('welcomed_at', models.DateTimeField(blank=True, null=True)),
-                ('backup', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('member', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='absences', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("starts_at", models.DateTimeField()),
+                ("ends_at", models.DateTimeField()),
+                ("ended_at", models.DateTimeField(blank=True, null=True)),
+                ("message", models.TextField(blank=True, default="")),
+                ("translations", models.JSONField(blank=True, default=dict)),
+                (
+                    "audience",
+                    models.CharField(
+                        choices=[
+                            ("everyone", "Everyone"),
+                            ("connections", "Connections"),
+                            ("nobody", "Nobody"),
+                        ],
+                        default="everyone",
+                        max_length=11,
+                    ),
+                ),
+                ("others_message", models.TextField(blank=True, default="")),
+                ("repeat_after_days", models.PositiveSmallIntegerField(blank=True, null=True)),
+                (
+                    "invitations",
+                    models.CharField(
+                        choices=[("hold", "Hold"), ("auto_accept_mutual", "Auto Accept Mutual")],
+                        default="hold",
+                        max_length=18,
+                    ),
+                ),
+                ("message_version", models.PositiveIntegerField(default=1)),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[("manual", "Manual"), ("calendar", "Calendar")],
+                        default="manual",
+                        max_length=8,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("reminded_at", models.DateTimeField(blank=True, null=True)),
+                ("welcomed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "backup",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "member",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="absences",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='AutoReplyRecord',
+            name="AutoReplyRecord",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('message_version', models.PositiveIntegerField()),
-                ('last_sent_at', models.DateTimeField()),
-                ('replies', models.PositiveIntegerField(default=1)),
-                ('absence', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='reply_records', to='away.absence')),
-                ('sender', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("message_version", models.PositiveIntegerField()),
+                ("last_sent_at", models.DateTimeField()),
+                ("replies", models.PositiveIntegerField(default=1)),
+                (
+                    "absence",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="reply_records",
+                        to="away.absence",
+                    ),
+                ),
+                (
+                    "sender",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
         migrations.AddIndex(
-            model_name='absence',
-            index=models.Index(fields=['member', 'ends_at'], name='away_absenc_member__4d4471_idx'),
+            model_name="absence",
+            index=models.Index(fields=["member", "ends_at"], name="away_absenc_member__4d4471_idx"),
         ),
         migrations.AddIndex(
-            model_name='absence',
-            index=models.Index(fields=['ends_at'], name='away_absenc_ends_at_a04bcf_idx'),
+            model_name="absence",
+            index=models.Index(fields=["ends_at"], name="away_absenc_ends_at_a04bcf_idx"),
         ),
         migrations.AddConstraint(
-            model_name='absence',
-            constraint=models.CheckConstraint(condition=models.Q(('ends_at__gt', models.F('starts_at'))), name='absence_ends_after_start'),
+            model_name="absence",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("ends_at__gt", models.F("starts_at"))),
+                name="absence_ends_after_start",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='autoreplyrecord',
-            constraint=models.UniqueConstraint(fields=('absence', 'sender', 'message_version'), name='auto_reply_once'),
+            model_name="autoreplyrecord",
+            constraint=models.UniqueConstraint(
+                fields=("absence", "sender", "message_version"), name="auto_reply_once"
+            ),
         ),
     ]

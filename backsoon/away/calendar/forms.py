@@ -6,9 +6,10 @@ from django import forms
 from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext_lazy as _
 
-from .actions import MESSAGE_MAX
-from .calendar import FEED_URL_MAX, MAX_ICS_BYTES
-from .models import Absence
+from backsoon.away.actions import MESSAGE_MAX
+from backsoon.away.choices import Audience
+
+from .fetch import FEED_URL_MAX, MAX_ICS_BYTES
 
 
 class CalendarUploadForm(forms.Form):
@@ -58,9 +59,9 @@ class CalendarSettingsForm(forms.Form):
     default_audience = forms.ChoiceField(
         label=_("Who gets the automatic reply"),
         choices=[
-            (Absence.Audience.EVERYONE, _("Everyone")),
-            (Absence.Audience.CONNECTIONS, _("My connections only")),
-            (Absence.Audience.NOBODY, _("Nobody (only the away badge)")),
+            (Audience.EVERYONE, _("Everyone")),
+            (Audience.CONNECTIONS, _("My connections only")),
+            (Audience.NOBODY, _("Nobody (only the away badge)")),
         ],
     )
 

@@ -1,6 +1,8 @@
 """Calendar import and export: a member's settings, feed subscriptions and imported events.
 
-Imported from the end of ``models.py``, so the models belong to the ``away`` app.
+Imported from the end of ``backsoon/away/models.py``, so the models belong to the
+``away`` app (their tables and migrations are the app's). This module imports
+nothing of ``away.models``: the absence is named by string.
 """
 
 from __future__ import annotations
@@ -12,8 +14,9 @@ from django.db import models
 from django.db.models import Q
 from django.utils.timezone import now as utc_now
 
-from .ical import DEFAULT_KEYWORDS
-from .models import Absence
+from backsoon.away.choices import Audience
+
+from .parse import DEFAULT_KEYWORDS
 
 
 def default_keywords() -> list[str]:
@@ -35,7 +38,7 @@ class CalendarSettings(models.Model):
     # Applied to absences when they are imported (R9: an empty message sends no replies).
     default_message = models.TextField(blank=True, default="")
     default_audience = models.CharField(
-        max_length=11, choices=Absence.Audience.choices, default=Absence.Audience.EVERYONE
+        max_length=11, choices=Audience.choices, default=Audience.EVERYONE
     )
     export_token_digest = models.CharField(max_length=64, null=True, blank=True, unique=True)
     export_token_prefix = models.CharField(max_length=8, blank=True, default="")
@@ -94,7 +97,7 @@ class ImportedEvent(models.Model):
     ends_at = models.DateTimeField()
     summary = models.CharField(max_length=200, blank=True, default="")
     absence = models.ForeignKey(
-        Absence,
+        "away.Absence",
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
@@ -126,3 +129,17 @@ class ImportedEvent(models.Model):
     @property
     def source(self) -> str:
         return "upload" if self.feed_id is None else "feed"
+
+
+class CalendarImport(models.Model):
+    """One upload of a calendar file by a member, kept for an hour to limit how often
+    a member may import (``sync.IMPORTS_PER_HOUR``)."""
+
+    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    at = models.DateTimeField()
+
+    class Meta:
+        indexes: ClassVar = [models.Index(fields=["member", "at"])]
+
+    def __str__(self) -> str:
+        return f"calendar import of {self.member_id} at {self.at:%Y-%m-%d %H:%M}"

@@ -1,7 +1,8 @@
-"""iCalendar in and out: which events of a calendar mark an absence, and the export feed.
+"""Reading iCalendar: which events of a calendar mark an absence.
 
 Pure functions over bytes and plain values: no database, no clock (``now`` is an
-argument), no network. ``calendar.py`` does the I/O around them.
+argument; only the CPU budget reads ``time.monotonic``), no network. ``sync.py``
+does the I/O around them; ``expand.py`` expands recurring events within bounds.
 
 Reading (issue 3): an event marks an absence when it has
 ``X-MICROSOFT-CDO-BUSYSTATUS:OOF`` (or ``OUTOFOFFICE``; Outlook, Exchange),
@@ -25,10 +26,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import icalendar
-import recurring_ical_events
 from django.utils.translation import gettext, gettext_noop
 
-from .rules import whole_days_window
+from backsoon.away.rules import whole_days_window
+
+from .expand import MAX_FILE_COST, MAX_SERIES_COST, TooComplex, expand_series, series_cost
 
 DEFAULT_KEYWORDS: tuple[str, ...] = (
     "out of office",
@@ -42,10 +44,14 @@ HORIZON_DAYS = 365
 # Occurrences of absence series looked at in one file. A daily absence for a year
 # is 365; far more than this is not a calendar we can trust, and the bound keeps a
 # hostile file from costing more than a moment of CPU.
-MAX_OCCURRENCES = 5000
+MAX_OCCURRENCES = 2000
 TOO_COMPLEX = gettext_noop(
     "The recurring absence events of this calendar are too many or too complex to read: "
     "check for events that repeat very often or started very long ago."
+)
+TOO_OLD = gettext_noop(
+    "it repeats so often since so long ago that it can not be read: "
+    "start the series closer to today."
 )
 # Rules that repeat this often are not absences; expanding them from a DTSTART
 # long ago would take minutes.
@@ -127,7 +133,7 @@ def parse_absence_events(
     keywords: Sequence[str],
     now: datetime,
     horizon_days: int = HORIZON_DAYS,
-    budget_seconds: float = 20.0,
+    budget_seconds: float = 5.0,
 ) -> ParseResult:
     """The absence events of an iCalendar file that have not ended by ``now``.
 
@@ -142,8 +148,11 @@ def parse_absence_events(
         keywords: the member's keywords for SUMMARY.
         now: an aware datetime; windows ending at or before it are left out.
         horizon_days: how far ahead to expand recurring events.
-        budget_seconds: time allowed for expanding recurring events; a file that
-            needs more is refused (a rule starting in the year 1 costs a lot).
+        budget_seconds: time allowed for expanding recurring events, checked after
+            every occurrence; a file that needs more is refused. Before expanding,
+            a series whose rule would walk more than ``MAX_SERIES_COST`` steps to
+            the window (a daily rule from the year 1), or a file whose series
+            together would walk more than ``MAX_FILE_COST``, is refused as well.
 
     Returns:
         The windows sorted by start, or the problems found (then no windows).
@@ -165,9 +174,11 @@ def parse_absence_events(
         series[uid].append(component)
 
     horizon_end = now + timedelta(days=horizon_days)
+    window_start = now - timedelta(days=1)
     deadline = time.monotonic() + budget_seconds
     windows: dict[tuple[str, str], EventWindow] = {}
     occurrences = 0
+    cost = 0
     for uid, components in series.items():
         if not any(marks_absence(c, keywords) for c in components):
             continue
@@ -178,7 +189,22 @@ def parse_absence_events(
             continue
         recurring = any(key in c for c in components for key in ("RRULE", "RDATE", "RECURRENCE-ID"))
         try:
-            expanded = _expand(calendar, components, now - timedelta(days=1), horizon_end)
+            series_steps = series_cost(components, window_start)
+        except Exception as exc:  # odd values in a rule
+            problems.append(f"{_describe(uid, components)}: {_short(exc)}")
+            continue
+        cost += series_steps
+        if series_steps > MAX_SERIES_COST:
+            problems.append(f"{_describe(uid, components)}: {gettext(TOO_OLD)}")
+            continue
+        if cost > MAX_FILE_COST:
+            return ParseResult(problems=[gettext(TOO_COMPLEX)])
+        try:
+            expanded = expand_series(
+                calendar, components, start=window_start, end=horizon_end, deadline=deadline
+            )
+        except TooComplex:
+            return ParseResult(problems=[gettext(TOO_COMPLEX)])
         except Exception as exc:  # the libraries raise many kinds on odd input
             problems.append(f"{_describe(uid, components)}: {_short(exc)}")
             continue
@@ -186,6 +212,8 @@ def parse_absence_events(
         if occurrences > MAX_OCCURRENCES:
             return ParseResult(problems=[gettext(TOO_COMPLEX)])
         for occurrence in expanded:
+            if time.monotonic() > deadline:
+                return ParseResult(problems=[gettext(TOO_COMPLEX)])
             window = _window(occurrence, uid=uid, recurring=recurring, tz=tz, tz_name=tz_name)
             if window.ends_at <= max(now, window.starts_at) or window.starts_at >= horizon_end:
                 continue  # ended already, an instant rather than a window, or too far ahead
@@ -267,22 +295,6 @@ def _series_problem(components: list[Any]) -> str | None:
     return None
 
 
-def _expand(calendar: Any, components: list[Any], start: datetime, end: datetime) -> list[Any]:
-    """The occurrences of one series (the VEVENTs of one UID) that meet ``[start, end]``.
-
-    Each series is expanded on its own, so an unreadable rule is reported with the
-    event it belongs to. Times already carry their VTIMEZONE (``icalendar``
-    resolves TZID while parsing), so the series needs no copy of them.
-    """
-    single = icalendar.Calendar()
-    for name in ("VERSION", "PRODID", "X-WR-TIMEZONE"):
-        if name in calendar:
-            single.add(name, calendar[name])
-    for component in components:
-        single.add_component(component)
-    return list(recurring_ical_events.of(single).between(start, end))
-
-
 def _window(
     occurrence: Any, *, uid: str, recurring: bool, tz: ZoneInfo, tz_name: str
 ) -> EventWindow:
@@ -319,54 +331,3 @@ def _capped(problems: list[str]) -> list[str]:
         return problems
     more = len(problems) - MAX_PROBLEMS_LISTED
     return [*problems[:MAX_PROBLEMS_LISTED], gettext("… and %(count)s more.") % {"count": more}]
-
-
-# -- Export -----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ExportedAbsence:
-    """What the export feed shows of one absence."""
-
-    id: int
-    starts_at: datetime
-    ends_at: datetime  # the effective end: ended_at when the member came back early
-    message: str
-    created_at: datetime
-
-
-def export_uid(absence_id: int) -> str:
-    return f"{EXPORT_UID_PREFIX}{absence_id}{EXPORT_UID_DOMAIN}"
-
-
-def absences_to_ics(
-    absences: Iterable[ExportedAbsence], *, now: datetime, name: str = "Out of office"
-) -> bytes:
-    """A VCALENDAR with one opaque VEVENT per absence (times in UTC).
-
-    Each event carries ``X-MICROSOFT-CDO-BUSYSTATUS:OOF`` so Outlook shows it as
-    out of office; its UID ``absence-<id>@backsoon`` is stable, so calendars update
-    the event rather than duplicate it, and our own import skips it.
-    """
-    calendar = icalendar.Calendar()
-    calendar.add("PRODID", "-//Backsoon//Absences//EN")
-    calendar.add("VERSION", "2.0")
-    calendar.add("CALSCALE", "GREGORIAN")
-    calendar.add("METHOD", "PUBLISH")
-    calendar.add("X-WR-CALNAME", name)
-    calendar.add("X-PUBLISHED-TTL", "PT15M")
-    calendar.add("REFRESH-INTERVAL", timedelta(minutes=15), parameters={"VALUE": "DURATION"})
-    for absence in absences:
-        event = icalendar.Event()
-        event.add("UID", export_uid(absence.id))
-        event.add("DTSTAMP", now.astimezone(UTC))
-        event.add("CREATED", absence.created_at.astimezone(UTC))
-        event.add("DTSTART", absence.starts_at.astimezone(UTC))
-        event.add("DTEND", absence.ends_at.astimezone(UTC))
-        event.add("SUMMARY", name)
-        if absence.message:
-            event.add("DESCRIPTION", absence.message)
-        event.add("TRANSP", "OPAQUE")
-        event.add("X-MICROSOFT-CDO-BUSYSTATUS", "OOF")
-        calendar.add_component(event)
-    return calendar.to_ical()

@@ -22,9 +22,9 @@ from backsoon.accounts.models import Member
 from backsoon.errors import DomainError, NotFound
 from backsoon.web.net import current_member
 
-from . import calendar as actions
-from .calendar_api import export_url
-from .calendar_forms import CalendarFeedForm, CalendarSettingsForm, CalendarUploadForm
+from . import export, feeds, preferences, sync
+from .export import export_url
+from .forms import CalendarFeedForm, CalendarSettingsForm, CalendarUploadForm
 
 
 def _error_parts(exc: DomainError) -> tuple[str, list[str]]:
@@ -44,12 +44,12 @@ def _page(
     upload_form: CalendarUploadForm | None = None,
     feed_form: CalendarFeedForm | None = None,
     settings_form: CalendarSettingsForm | None = None,
-    report: actions.ImportReport | None = None,
+    report: sync.ImportReport | None = None,
     report_title: str = "",
     problems: list[str] | None = None,
     new_export_url: str | None = None,
 ) -> HttpResponse:
-    options = actions.calendar_settings_for(member)
+    options = preferences.calendar_settings_for(member)
     if settings_form is None:
         settings_form = CalendarSettingsForm(
             initial={
@@ -62,7 +62,7 @@ def _page(
         "upload_form": upload_form or CalendarUploadForm(),
         "feed_form": feed_form or CalendarFeedForm(),
         "settings_form": settings_form,
-        "feeds": actions.calendar_feeds_of(member),
+        "feeds": feeds.calendar_feeds_of(member),
         "options": options,
         "export_active": bool(options.export_token_digest),
         "new_export_url": new_export_url,
@@ -89,9 +89,7 @@ def calendar_import(request: HttpRequest) -> HttpResponse:
         too_large = any(e.code == "too_large" for e in form.errors.as_data().get("file", []))
         return _page(request, member, upload_form=form, status=413 if too_large else 422)
     try:
-        report = actions.calendar_import_upload(
-            member=member, data=form.cleaned_data["file"].read()
-        )
+        report = sync.calendar_import_upload(member=member, data=form.cleaned_data["file"].read())
     except DomainError as exc:
         message, problems = _error_parts(exc)
         form.add_error(None, message)
@@ -106,7 +104,7 @@ def calendar_settings(request: HttpRequest) -> HttpResponse:
     form = CalendarSettingsForm(request.POST)
     if form.is_valid():
         try:
-            actions.calendar_settings_update(member=member, **form.cleaned_data)
+            preferences.calendar_settings_update(member=member, **form.cleaned_data)
         except DomainError as exc:
             form.add_error(None, _error_parts(exc)[0])
         else:
@@ -123,7 +121,7 @@ def calendar_feed_add(request: HttpRequest) -> HttpResponse:
     status = 422
     if form.is_valid():
         try:
-            actions.calendar_feed_add(member=member, url=form.cleaned_data["url"])
+            feeds.calendar_feed_add(member=member, url=form.cleaned_data["url"])
         except DomainError as exc:
             form.add_error("url", _error_parts(exc)[0])
             status = exc.status
@@ -140,7 +138,7 @@ def calendar_feed_add(request: HttpRequest) -> HttpResponse:
 def calendar_feed_delete(request: HttpRequest, feed_id: int) -> HttpResponse:
     member = current_member(request)
     try:
-        report = actions.calendar_feed_delete(member=member, feed_id=feed_id)
+        report = feeds.calendar_feed_delete(member=member, feed_id=feed_id)
     except NotFound:
         return _page(request, member, status=404)
     removed = len(report.removed)
@@ -161,14 +159,18 @@ def calendar_feed_delete(request: HttpRequest, feed_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def calendar_feed_sync(request: HttpRequest, feed_id: int) -> HttpResponse:
+    """Queue a fetch of the feed for the worker and go back to the page."""
     member = current_member(request)
     try:
-        report = actions.calendar_feed_sync_now(member=member, feed_id=feed_id)
+        feeds.calendar_feed_sync_now(member=member, feed_id=feed_id)
     except DomainError as exc:
         message, problems = _error_parts(exc)
         messages.error(request, message)
         return _page(request, member, problems=problems, status=exc.status)
-    return _page(request, member, report=report, report_title=_("The feed was read."))
+    messages.success(
+        request, _("The feed is queued; it is read within a minute. Reload to see the result.")
+    )
+    return redirect("away:calendar")
 
 
 @login_required
@@ -176,14 +178,14 @@ def calendar_feed_sync(request: HttpRequest, feed_id: int) -> HttpResponse:
 def calendar_export_token(request: HttpRequest) -> HttpResponse:
     """Make a new export URL (the old one stops working) and show it, once."""
     member = current_member(request)
-    token = actions.calendar_export_token_regenerate(member=member)
+    token = export.calendar_export_token_regenerate(member=member)
     return _page(request, member, new_export_url=export_url(request, token))
 
 
 @login_required
 @require_POST
 def calendar_export_revoke(request: HttpRequest) -> HttpResponse:
-    actions.calendar_export_token_revoke(member=current_member(request))
+    export.calendar_export_token_revoke(member=current_member(request))
     messages.success(request, _("Your export URL no longer works."))
     return redirect("away:calendar")
 
@@ -192,7 +194,7 @@ def calendar_export_revoke(request: HttpRequest) -> HttpResponse:
 def calendar_export(request: HttpRequest, token: str) -> HttpResponse:
     """The member's absences as an ICS feed. No session: the token in the URL is the secret."""
     try:
-        body = actions.calendar_export_ics(token=token)
+        body = export.calendar_export_ics(token=token)
     except NotFound:
         return HttpResponseNotFound(
             _("No such calendar."), content_type="text/plain; charset=utf-8"

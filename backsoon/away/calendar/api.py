@@ -3,11 +3,14 @@
 - ``GET /me/calendar``: 200 CalendarSettings.
 - ``PATCH /me/calendar`` ``{keywords?, default_message?, default_audience?}``: 200; 422.
 - ``POST /me/calendar/import`` ``{"ics": "<the .ics text>"}`` (at most 2 MB): 200
-  ImportReport; 413 too large; 422 ``calendar_unreadable`` with ``detail.problems``.
+  ImportReport; 413 too large; 422 ``calendar_unreadable`` with ``detail.problems``;
+  429 (Retry-After) after 10 imports in an hour, or while the server is busy reading
+  other calendars.
 - ``GET /me/calendar/feeds``: list of Feed.
 - ``POST /me/calendar/feeds`` ``{url}``: 201 Feed; 409 duplicate; 422 refused URL.
 - ``DELETE /me/calendar/feeds/{id}``: 204; 404 for another member's feed.
-- ``POST /me/calendar/feeds/{id}/sync``: 200 ImportReport; 404; 413; 422; 429.
+- ``POST /me/calendar/feeds/{id}/sync``: 202 ``{detail, code, feed}`` (the fetch is
+  queued for the worker; its outcome appears on the feed); 404; 429 (Retry-After).
 - ``POST /me/calendar/export-token``: 201 ``{url, token_prefix}``; the URL holds a
   secret, is shown only here, and the previous one stops working.
 - ``DELETE /me/calendar/export-token``: 204; the export URL stops working.
@@ -21,21 +24,22 @@ from typing import Annotated, Any, Literal
 
 import pydantic
 from django.http import HttpRequest
-from django.urls import reverse
 from django.utils.translation import gettext
 from ninja import Field, Router, Schema, Status
 
-from backsoon.api import ErrorOut
+from backsoon.apiauth import api_member
 from backsoon.errors import Invalid
+from backsoon.schemas import ErrorOut
 
-from . import calendar as actions
-from .calendar_models import CalendarFeed, CalendarSettings
+from . import export, feeds, fetch, preferences, sync
+from .export import export_url
+from .models import CalendarFeed, CalendarSettings
 
 router = Router(tags=["calendar"])
 
 # The .ics text travels JSON-escaped (a line break becomes two characters), so the
 # body may be up to twice the size of the file; the file itself is held to 2 MB.
-IMPORT_BODY_MAX = 2 * actions.MAX_ICS_BYTES + 64 * 1024
+IMPORT_BODY_MAX = 2 * fetch.MAX_ICS_BYTES + 64 * 1024
 
 
 class ExportOut(Schema):
@@ -52,8 +56,8 @@ class CalendarSettingsOut(Schema):
 
 
 class CalendarSettingsPatch(Schema):
-    keywords: list[Annotated[str, Field(max_length=actions.KEYWORD_MAX)]] | None = Field(
-        None, max_length=actions.MAX_KEYWORDS
+    keywords: list[Annotated[str, Field(max_length=preferences.KEYWORD_MAX)]] | None = Field(
+        None, max_length=preferences.MAX_KEYWORDS
     )
     default_message: str | None = Field(None, max_length=2000)
     default_audience: Literal["everyone", "connections", "nobody"] | None = None
@@ -81,7 +85,7 @@ class ImportReportOut(Schema):
 
 
 class FeedIn(Schema):
-    url: str = Field(..., max_length=actions.FEED_URL_MAX)
+    url: str = Field(..., max_length=fetch.FEED_URL_MAX)
 
 
 class FeedOut(Schema):
@@ -128,11 +132,6 @@ def feed_payload(feed: CalendarFeed) -> dict[str, Any]:
     }
 
 
-def export_url(request: HttpRequest, token: str) -> str:
-    """The absolute URL of a member's export feed."""
-    return request.build_absolute_uri(reverse("away:calendar_export", kwargs={"token": token}))
-
-
 def _read_body(request: HttpRequest, limit: int) -> bytes:
     """The request body, at most ``limit`` bytes.
 
@@ -144,25 +143,25 @@ def _read_body(request: HttpRequest, limit: int) -> bytes:
     """
     declared = request.META.get("CONTENT_LENGTH") or ""
     if declared.isdigit() and int(declared) > limit:
-        raise actions.TooLarge(gettext("A calendar file is at most 2 MB."))
+        raise fetch.TooLarge(gettext("A calendar file is at most 2 MB."))
     data = request.read(limit + 1)
     if len(data) > limit:
-        raise actions.TooLarge(gettext("A calendar file is at most 2 MB."))
+        raise fetch.TooLarge(gettext("A calendar file is at most 2 MB."))
     return data
 
 
 @router.get("", response={200: CalendarSettingsOut})
 def calendar_settings(request: HttpRequest) -> dict[str, Any]:
-    member = request.auth  # type: ignore[attr-defined]
-    return settings_payload(actions.calendar_settings_for(member))
+    member = api_member(request)
+    return settings_payload(preferences.calendar_settings_for(member))
 
 
 @router.patch("", response={200: CalendarSettingsOut, 422: ErrorOut})
 def calendar_settings_update(
     request: HttpRequest, payload: CalendarSettingsPatch
 ) -> dict[str, Any]:
-    member = request.auth  # type: ignore[attr-defined]
-    options = actions.calendar_settings_update(
+    member = api_member(request)
+    options = preferences.calendar_settings_update(
         member=member, **payload.model_dump(exclude_unset=True)
     )
     return settings_payload(options)
@@ -170,7 +169,7 @@ def calendar_settings_update(
 
 @router.post(
     "/import",
-    response={200: ImportReportOut, 413: ErrorOut, 422: ErrorOut},
+    response={200: ImportReportOut, 413: ErrorOut, 422: ErrorOut, 429: ErrorOut},
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -184,45 +183,63 @@ def calendar_import(request: HttpRequest) -> dict[str, Any]:
     Nothing is imported when any absence event can not be read: 422 with
     ``detail.problems`` listing each one.
     """
-    member = request.auth  # type: ignore[attr-defined]
+    member = api_member(request)
     raw = _read_body(request, IMPORT_BODY_MAX)
     try:
         payload = ImportIn.model_validate_json(raw)
     except pydantic.ValidationError as exc:
         detail = json.loads(exc.json(include_url=False, include_input=False))
         raise Invalid(detail, code="validation_error") from None
-    report = actions.calendar_import_upload(member=member, data=payload.ics.encode("utf-8"))
+    report = sync.calendar_import_upload(member=member, data=payload.ics.encode("utf-8"))
     return report.as_dict()
 
 
 @router.get("/feeds", response={200: FeedPage})
 def calendar_feed_list(request: HttpRequest) -> dict[str, Any]:
-    member = request.auth  # type: ignore[attr-defined]
-    feeds = actions.calendar_feeds_of(member)
-    return {"items": [feed_payload(f) for f in feeds], "next_cursor": None}
+    member = api_member(request)
+    subscribed = feeds.calendar_feeds_of(member)
+    return {"items": [feed_payload(f) for f in subscribed], "next_cursor": None}
 
 
 @router.post("/feeds", response={201: FeedOut, 409: ErrorOut, 422: ErrorOut})
 def calendar_feed_add(request: HttpRequest, payload: FeedIn) -> Status[dict[str, Any]]:
-    member = request.auth  # type: ignore[attr-defined]
-    feed = actions.calendar_feed_add(member=member, url=payload.url)
+    member = api_member(request)
+    feed = feeds.calendar_feed_add(member=member, url=payload.url)
     return Status(201, feed_payload(feed))
 
 
 @router.delete("/feeds/{feed_id}", response={204: None, 404: ErrorOut})
 def calendar_feed_delete(request: HttpRequest, feed_id: int) -> Status[None]:
-    member = request.auth  # type: ignore[attr-defined]
-    actions.calendar_feed_delete(member=member, feed_id=feed_id)
+    member = api_member(request)
+    feeds.calendar_feed_delete(member=member, feed_id=feed_id)
     return Status(204, None)
+
+
+class SyncQueuedOut(Schema):
+    detail: str
+    code: str
+    feed: FeedOut
 
 
 @router.post(
     "/feeds/{feed_id}/sync",
-    response={200: ImportReportOut, 404: ErrorOut, 413: ErrorOut, 422: ErrorOut, 429: ErrorOut},
+    response={202: SyncQueuedOut, 404: ErrorOut, 429: ErrorOut},
 )
-def calendar_feed_sync(request: HttpRequest, feed_id: int) -> dict[str, Any]:
-    member = request.auth  # type: ignore[attr-defined]
-    return actions.calendar_feed_sync_now(member=member, feed_id=feed_id).as_dict()
+def calendar_feed_sync(request: HttpRequest, feed_id: int) -> Status[dict[str, Any]]:
+    """Queue a fetch of the feed now; the worker reads it within moments.
+
+    The outcome appears on the feed (``GET /me/calendar/feeds``: ``last_status``,
+    ``last_error``). 429 when the feed was fetched or queued in the last 10 seconds.
+    """
+    feed = feeds.calendar_feed_sync_now(member=api_member(request), feed_id=feed_id)
+    return Status(
+        202,
+        {
+            "detail": gettext("The feed is queued; it is read within a minute."),
+            "code": "calendar_sync_queued",
+            "feed": feed_payload(feed),
+        },
+    )
 
 
 @router.post("/export-token", response={201: ExportTokenOut})
@@ -231,12 +248,12 @@ def calendar_export_token(request: HttpRequest) -> Status[dict[str, Any]]:
 
     The URL holds a secret and is shown only in this answer.
     """
-    member = request.auth  # type: ignore[attr-defined]
-    token = actions.calendar_export_token_regenerate(member=member)
+    member = api_member(request)
+    token = export.calendar_export_token_regenerate(member=member)
     return Status(201, {"url": export_url(request, token), "token_prefix": token[:6]})
 
 
 @router.delete("/export-token", response={204: None})
 def calendar_export_token_revoke(request: HttpRequest) -> Status[None]:
-    actions.calendar_export_token_revoke(member=request.auth)  # type: ignore[attr-defined]
+    export.calendar_export_token_revoke(member=api_member(request))
     return Status(204, None)
