@@ -59,7 +59,8 @@ CSRF_TRUSTED_ORIGINS = [
 ]
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # The admin with the login throttle on its login form (backsoon/accounts/admin_site.py).
+    "backsoon.accounts.admin_config.BacksoonAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -221,6 +222,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 # the window locks further attempts until the window has passed.
 LOGIN_FAILURE_LIMIT = 5
 LOGIN_FAILURE_WINDOW_SECONDS = 15 * 60
+# The one way a password is checked (site, API token, admin): behind that throttle.
+AUTHENTICATION_BACKENDS = ["backsoon.accounts.backends.ThrottledModelBackend"]
 
 # Calendar feeds on loopback or private addresses (an intranet calendar server).
 # Off by default: a feed URL must not become a way to probe the server's network.
