@@ -18,7 +18,13 @@ from django.utils.translation import gettext
 from backsoon.errors import Conflict, Invalid, RateLimited
 
 from .models import ApiToken, LoginFailure, Member
-from .validators import LANGUAGES, is_valid_timezone, normalize_username, username_problem
+from .validators import (
+    LANGUAGES,
+    is_valid_timezone,
+    name_problem,
+    normalize_username,
+    username_problem,
+)
 
 TOKEN_PREFIX = "bs_"  # noqa: S105 - a marker, not a secret
 MAX_DISPLAY_NAME = 100
@@ -47,6 +53,8 @@ def _clean_profile(
                 gettext("Display name is at most %(max)s characters.") % {"max": MAX_DISPLAY_NAME},
                 code="invalid_display_name",
             )
+        if problem := name_problem(display_name, field=gettext("Full name")):
+            raise Invalid(problem, code="invalid_display_name")
         fields["display_name"] = display_name
     if headline is not None:
         headline = headline.strip()
@@ -55,6 +63,8 @@ def _clean_profile(
                 gettext("Headline is at most %(max)s characters.") % {"max": MAX_HEADLINE},
                 code="invalid_headline",
             )
+        if problem := name_problem(headline, field=gettext("Headline")):
+            raise Invalid(problem, code="invalid_headline")
         fields["headline"] = headline
     if language is not None:
         if language not in LANGUAGES:

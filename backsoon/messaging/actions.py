@@ -14,6 +14,7 @@ from django.utils.translation import gettext
 
 from backsoon.accounts.models import Member
 from backsoon.accounts.queries import member_by_username
+from backsoon.accounts.validators import name_problem
 from backsoon.db.rows import convert_value, datetime_param, greatest, placeholders, run, table
 from backsoon.errors import Conflict, Forbidden, Invalid, NotFound, RateLimited
 from backsoon.live import publish_on_commit
@@ -56,7 +57,8 @@ def conversation_start(
         The conversation and whether it was created (False: the existing 1:1).
 
     Raises:
-        Invalid: no one else, too many, or yourself only; subject too long.
+        Invalid: no one else, too many, or yourself only; subject too long, or with
+            control characters or text direction controls.
         NotFound: an unknown username.
         Forbidden: a block between you and a participant.
         RateLimited: more than 50 members a day who are not your connections
@@ -68,6 +70,8 @@ def conversation_start(
             gettext("The subject is at most %(max)s characters.") % {"max": SUBJECT_MAX},
             code="subject_too_long",
         )
+    if problem := name_problem(subject, field=gettext("Subject")):
+        raise Invalid(problem, code="invalid_subject")
     others: dict[int, Member] = {}
     for username in usernames:
         member = member_by_username(username)
