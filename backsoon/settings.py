@@ -81,6 +81,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: every error answer under /api/ in the {detail, code} shape.
+    "backsoon.web.errors.ApiErrorShapeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "backsoon.web.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -95,6 +97,8 @@ MIDDLEWARE = [
     # check) reads the request; placed late so that its 413 page knows the member.
     "backsoon.web.middleware.RequestLimitsMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # A view failing on a full or read-only database answers 503 (backsoon/web/errors.py).
+    "backsoon.web.errors.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "backsoon.urls"

@@ -201,7 +201,8 @@ def login_attempt_begin(*, username: str, ip: str) -> LoginFailure:
     limit = settings.LOGIN_FAILURE_LIMIT
     username = normalize_username(username)[:150]
     ip = ip[:45]
-    attempt = LoginFailure.objects.create(username=username, ip=ip, at=now)
+    with transaction.atomic():  # a savepoint when called inside a transaction
+        attempt = LoginFailure.objects.create(username=username, ip=ip, at=now)
     recent = LoginFailure.objects.filter(at__gt=now - window)
     counts = recent.filter(Q(username=username) | Q(ip=ip)).aggregate(
         by_username=Count("id", filter=Q(username=username)), by_ip=Count("id", filter=Q(ip=ip))
