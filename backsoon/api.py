@@ -43,6 +43,7 @@ COMMON_ERRORS = {
     "401": "No token, or not a valid one.",
     "413": "The request body is larger than 1 MB.",
     "422": "Invalid input: a field, a parameter or text with NUL characters.",
+    "503": "The database is full or read-only for now: try again after Retry-After.",
 }
 
 

@@ -59,7 +59,8 @@ CSRF_TRUSTED_ORIGINS = [
 ]
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # The admin with the login throttle on its login form (backsoon/accounts/admin_site.py).
+    "backsoon.accounts.admin_config.BacksoonAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -80,6 +81,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: every error answer under /api/ in the {detail, code} shape.
+    "backsoon.web.errors.ApiErrorShapeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "backsoon.web.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -94,6 +97,8 @@ MIDDLEWARE = [
     # check) reads the request; placed late so that its 413 page knows the member.
     "backsoon.web.middleware.RequestLimitsMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # A view failing on a full or read-only database answers 503 (backsoon/web/errors.py).
+    "backsoon.web.errors.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "backsoon.urls"
@@ -226,6 +231,8 @@ LOGIN_FAILURE_LIMIT = 5
 LOGIN_FAILURE_WINDOW_SECONDS = 15 * 60
 # How far ahead an absence may start (issue 14 finding 3; year 9999 broke the pages).
 ABSENCE_MAX_START_AHEAD_DAYS = 731
+# The one way a password is checked (site, API token, admin): behind that throttle.
+AUTHENTICATION_BACKENDS = ["backsoon.accounts.backends.ThrottledModelBackend"]
 
 # Calendar feeds on loopback or private addresses (an intranet calendar server).
 # Off by default: a feed URL must not become a way to probe the server's network.

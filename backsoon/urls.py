@@ -17,3 +17,7 @@ urlpatterns = [
     path("", include("backsoon.posts.urls")),
     path("", include("backsoon.web.urls")),
 ]
+
+# A full or read-only database answers 503; the API's errors are JSON (backsoon/web/errors.py).
+handler404 = "backsoon.web.errors.page_not_found"
+handler500 = "backsoon.web.errors.server_error"

@@ -1,7 +1,11 @@
 """Impression ingest: 3,000,000 impressions of one post through the buffer and its flushes.
 
 Every impression goes through ``impressions_record`` (the action behind ``POST /views``
-and the pages), from 1,000 viewers in turn. The background thread flushes every two
+and the pages), from 1,000 viewers in turn. A member counts at most once per post per
+hour (issue 14, finding 6), so that every impression counts the run replays
+3,000 hours: each hour, each viewer sees the post once (``at`` moves on an hour every
+1,000 impressions). The "once an hour" check is in the timed path; a last, untimed
+round of repeats checks that none of them counts. The background thread flushes every two
 seconds as in production; the clock stops after the final flush, once every
 impression is in the database (checked: impressions, unique viewers, hourly buckets).
 
@@ -37,7 +41,7 @@ def main() -> int:
 
     from backsoon.accounts.models import Member
     from backsoon.posts.actions import impressions_record, post_create
-    from backsoon.posts.impressions import impressions_flush
+    from backsoon.posts.impressions import hour_epoch, impressions_flush
     from backsoon.posts.models import Post, PostImpressionHour
 
     author = Member.objects.create(
@@ -62,10 +66,14 @@ def main() -> int:
 
     per_thread = args.count // args.threads
 
+    # The last hour replayed is the current one.
+    first_hour = hour_epoch() - ((args.count - 1) // VIEWERS) * 3600
+
     def work(offset: int) -> None:
         ids = [post.pk]
         for i in range(offset, offset + per_thread):
-            impressions_record(member_id=viewer_ids[i % VIEWERS], post_ids=ids)
+            at = first_hour + (i // VIEWERS) * 3600
+            impressions_record(member_id=viewer_ids[i % VIEWERS], post_ids=ids, at=at)
 
     started = time.perf_counter()
     threads = [threading.Thread(target=work, args=(t * per_thread,)) for t in range(args.threads)]
@@ -76,6 +84,12 @@ def main() -> int:
     recorded = time.perf_counter() - started
     impressions_flush()
     elapsed = time.perf_counter() - started
+    last_hour = first_hour + ((per_thread * args.threads - 1) // VIEWERS) * 3600
+    repeats = sum(
+        impressions_record(member_id=viewer_id, post_ids=[post.pk], at=last_hour)
+        for viewer_id in viewer_ids[: min(VIEWERS, per_thread * args.threads)]
+    )
+    assert repeats == 0, repeats
 
     total = per_thread * args.threads
     post = Post.objects.get(pk=post.pk)

@@ -4,21 +4,27 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext
 
 from backsoon.errors import Conflict, Invalid, RateLimited
 
 from .models import ApiToken, LoginFailure, Member
-from .validators import LANGUAGES, is_valid_timezone, normalize_username, username_problem
+from .validators import (
+    LANGUAGES,
+    is_valid_timezone,
+    name_problem,
+    normalize_username,
+    username_problem,
+)
 
 TOKEN_PREFIX = "bs_"  # noqa: S105 - a marker, not a secret
 MAX_DISPLAY_NAME = 100
@@ -47,6 +53,8 @@ def _clean_profile(
                 gettext("Display name is at most %(max)s characters.") % {"max": MAX_DISPLAY_NAME},
                 code="invalid_display_name",
             )
+        if problem := name_problem(display_name, field=gettext("Full name")):
+            raise Invalid(problem, code="invalid_display_name")
         fields["display_name"] = display_name
     if headline is not None:
         headline = headline.strip()
@@ -55,6 +63,8 @@ def _clean_profile(
                 gettext("Headline is at most %(max)s characters.") % {"max": MAX_HEADLINE},
                 code="invalid_headline",
             )
+        if problem := name_problem(headline, field=gettext("Headline")):
+            raise Invalid(problem, code="invalid_headline")
         fields["headline"] = headline
     if language is not None:
         if language not in LANGUAGES:
@@ -165,32 +175,64 @@ def token_revoke(*, member: Member, token_id: int) -> None:
     )
 
 
-def login_check_throttle(*, username: str, ip: str) -> None:
-    """Refuse a login attempt when the username or the address failed too often.
+def login_attempt_begin(*, username: str, ip: str) -> LoginFailure:
+    """Count a login attempt against its username and address, before checking it.
+
+    The attempt is stored first (one INSERT that commits on its own, outside any
+    transaction of the caller's making), then the attempts of the window are counted
+    (one SELECT). Two concurrent attempts therefore always see each other: the k-th
+    attempt to count sees at least k rows, so of any number of simultaneous attempts
+    at most ``LOGIN_FAILURE_LIMIT`` are evaluated (finding 6 of issue 14: checking
+    first and recording the failure after let 8 of 40 parallel attempts through).
+
+    The stored row is the failure: ``login_success_record`` deletes it (and the
+    username's earlier failures) when the password was right.
+
+    Returns:
+        The stored attempt.
 
     Raises:
-        RateLimited: with the seconds until the oldest counted failure leaves the window.
+        RateLimited: more than ``LOGIN_FAILURE_LIMIT`` attempts for this username or
+            this address in the window, counting this one; this attempt is then not
+            kept, with the seconds until the oldest counted one leaves the window.
     """
     now = timezone.now()
     window = timedelta(seconds=settings.LOGIN_FAILURE_WINDOW_SECONDS)
     limit = settings.LOGIN_FAILURE_LIMIT
+    username = normalize_username(username)[:150]
+    ip = ip[:45]
+    with transaction.atomic():  # a savepoint when called inside a transaction
+        attempt = LoginFailure.objects.create(username=username, ip=ip, at=now)
     recent = LoginFailure.objects.filter(at__gt=now - window)
-    username = normalize_username(username)
-    for condition in (Q(username=username), Q(ip=ip)):
+    counts = recent.filter(Q(username=username) | Q(ip=ip)).aggregate(
+        by_username=Count("id", filter=Q(username=username)), by_ip=Count("id", filter=Q(ip=ip))
+    )
+    over = [
+        condition
+        for condition, count in (
+            (Q(username=username), counts["by_username"]),
+            (Q(ip=ip), counts["by_ip"]),
+        )
+        if count > limit
+    ]
+    if not over:
+        return attempt
+    attempt.delete()
+    retry_after = 1.0
+    for condition in over:
         times = list(recent.filter(condition).order_by("-at").values_list("at", flat=True)[:limit])
         if len(times) >= limit:
-            retry_after = (times[-1] + window - now).total_seconds()
-            raise RateLimited(
-                gettext("Too many failed login attempts. Try again later."),
-                retry_after=int(retry_after) + 1,
-                code="login_throttled",
-            )
+            retry_after = max(retry_after, (times[-1] + window - now).total_seconds())
+    raise RateLimited(
+        gettext("Too many failed login attempts. Try again later."),
+        retry_after=int(retry_after) + 1,
+        code="login_throttled",
+    )
 
 
-def login_failure_record(*, username: str, ip: str) -> None:
-    """Remember one failed attempt; failures older than a day are pruned on the way."""
-    now = timezone.now()
-    LoginFailure.objects.create(username=normalize_username(username)[:150], ip=ip[:45], at=now)
+def login_failure_prune(*, now: datetime | None = None) -> None:
+    """Forget attempts older than a day (run after a failure, so the table stays small)."""
+    now = now or timezone.now()
     LoginFailure.objects.filter(at__lt=now - timedelta(days=1)).delete()
 
 
@@ -200,20 +242,18 @@ def login_success_record(*, username: str) -> None:
 
 
 def member_authenticate(*, username: str, password: str, ip: str) -> Member | None:
-    """Check a username and password, counting failures for throttling.
+    """Check a username and password, counting the attempt for throttling.
+
+    Every login form (the site's, ``POST /auth/token`` and the admin's) ends in
+    ``backends.ThrottledModelBackend``, which holds the one throttle.
 
     Returns:
         The member, or None for wrong credentials (never saying which part was wrong).
 
     Raises:
-        RateLimited: too many recent failures for this username or address.
+        RateLimited: too many recent attempts for this username or address.
     """
     from django.contrib.auth import authenticate
 
-    login_check_throttle(username=username, ip=ip)
-    member = authenticate(username=normalize_username(username), password=password)
-    if member is None:
-        login_failure_record(username=username, ip=ip)
-        return None
-    login_success_record(username=username)
-    return member
+    member = authenticate(username=username, password=password, ip=ip)
+    return member if isinstance(member, Member) else None

@@ -17,6 +17,7 @@ from backsoon.web.forms import add_domain_error
 from backsoon.web.net import client_ip, current_member
 
 from . import actions, queries
+from .backends import BACKEND
 from .forms import LoginForm, ProfileForm, SignupForm
 from .presenters import member_card, member_cards
 
@@ -51,7 +52,7 @@ def signup(request: HttpRequest) -> HttpResponse:
         except DomainError as exc:
             add_domain_error(form, exc)
         else:
-            login(request, member, backend="django.contrib.auth.backends.ModelBackend")
+            login(request, member, backend=BACKEND)
             messages.success(
                 request, _("Welcome to Backsoon, %(name)s!") % {"name": member.first_name}
             )
@@ -65,6 +66,7 @@ def signup(request: HttpRequest) -> HttpResponse:
 def login_view(request: HttpRequest) -> HttpResponse:
     form = LoginForm(request.POST or None)
     status = 200
+    throttled: RateLimited | None = None
     if request.method == "POST" and form.is_valid():
         try:
             member = actions.member_authenticate(
@@ -73,6 +75,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
                 ip=client_ip(request),
             )
         except RateLimited as exc:
+            throttled = exc
             minutes = max(1, round(exc.retry_after / 60))
             form.add_error(
                 None,
@@ -86,7 +89,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
                 status = 401
             else:
                 # login() rotates the session key: no session fixation.
-                login(request, member, backend="django.contrib.auth.backends.ModelBackend")
+                login(request, member, backend=BACKEND)
                 return redirect(_safe_next(request))
     response = render(
         request,
@@ -94,8 +97,8 @@ def login_view(request: HttpRequest) -> HttpResponse:
         {"form": form, "next": request.GET.get("next", "")},
         status=status,
     )
-    if status == 429:
-        response["Retry-After"] = "900"
+    if throttled is not None:
+        response["Retry-After"] = str(throttled.retry_after)
     return response
 
 

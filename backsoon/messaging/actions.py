@@ -13,6 +13,7 @@ from django.utils.translation import gettext
 
 from backsoon.accounts.models import Member
 from backsoon.accounts.queries import member_by_username
+from backsoon.accounts.validators import name_problem
 from backsoon.away import queries as away_queries
 from backsoon.away.actions import absence_remind_if_away, auto_reply_claim
 from backsoon.away.rules import ReplyPlan
@@ -26,7 +27,7 @@ from backsoon.notifications.actions import (
 from backsoon.notifications.models import Notification
 
 from . import queries, storage
-from .models import Conversation, Message, Participant
+from .models import Conversation, Introduction, Message, Participant
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +35,9 @@ BODY_MAX = 8000
 SUBJECT_MAX = 200
 GROUP_MAX_OTHERS = 50
 GROUP_MIN_OTHERS = 2
-STRANGER_CONVERSATIONS_PER_DAY = 50
+# Members you are not connected to whom you may put in a conversation, a day: each
+# one counts, in a new 1:1 conversation, a new group or added to a group.
+STRANGER_INTRODUCTIONS_PER_DAY = 50
 MESSAGES_PER_MINUTE = 30
 
 
@@ -58,10 +61,12 @@ def conversation_start(
         The conversation and whether it was created (False: the existing 1:1).
 
     Raises:
-        Invalid: no one else, too many, or yourself only; subject too long.
+        Invalid: no one else, too many, or yourself only; subject too long, or with
+            control characters or text direction controls.
         NotFound: an unknown username.
         Forbidden: a block between you and a participant.
-        RateLimited: more than 50 new conversations with non-connections a day.
+        RateLimited: more than 50 members a day who are not your connections
+            (``STRANGER_INTRODUCTIONS_PER_DAY``, each one counts).
     """
     subject = (subject or "").strip()
     if len(subject) > SUBJECT_MAX:
@@ -69,6 +74,8 @@ def conversation_start(
             gettext("The subject is at most %(max)s characters.") % {"max": SUBJECT_MAX},
             code="subject_too_long",
         )
+    if problem := name_problem(subject, field=gettext("Subject")):
+        raise Invalid(problem, code="invalid_subject")
     others: dict[int, Member] = {}
     for username in usernames:
         member = member_by_username(username)
@@ -93,7 +100,7 @@ def conversation_start(
     strangers = set(others) - network.connected_ids(creator.pk, others)
     now = at or timezone.now()
     if strangers and not creator.is_bot:
-        _check_stranger_rate(creator, now)
+        _check_stranger_rate(creator, len(strangers), now)
     try:
         with transaction.atomic():
             conversation = Conversation.objects.create(
@@ -113,6 +120,7 @@ def conversation_start(
                     for mid in [creator.pk, *others]
                 ]
             )
+            _introductions_record(creator, strangers, conversation, now)
     except IntegrityError:
         # Both members started the same 1:1 conversation at once: use the winner's.
         existing = Conversation.objects.get(direct_key=key)
@@ -120,23 +128,62 @@ def conversation_start(
     return conversation, True
 
 
-def _check_stranger_rate(creator: Member, now: datetime) -> None:
-    since = now - timedelta(days=1)
-    recent = Conversation.objects.filter(
-        created_by=creator, with_stranger=True, created_at__gt=since
+def stranger_retry_after(
+    recent: Sequence[datetime], *, adding: int, limit: int, now: datetime
+) -> int | None:
+    """Whether ``adding`` more strangers fit in the daily budget, and if not, when.
+
+    Args:
+        recent: when each introduction of the last 24 hours was made, newest first
+            (at least the ``limit`` newest).
+        adding: strangers the member is about to put in front of.
+
+    Returns:
+        None when they fit; otherwise the whole seconds until enough of ``recent``
+        leave the 24-hour window for them to fit (at least 1).
+    """
+    room = limit - adding
+    if len(recent) <= room:
+        return None
+    if room < 0:
+        # More at once than a whole day's budget: the window must empty first.
+        room = 0
+    frees_at = recent[room] + timedelta(days=1)
+    return max(1, int((frees_at - now).total_seconds()) + 1)
+
+
+def _check_stranger_rate(member: Member, adding: int, now: datetime) -> None:
+    """At most ``STRANGER_INTRODUCTIONS_PER_DAY`` members a day put in front of
+    ``member``'s non-connections, whichever way (1:1, new group, added to a group)."""
+    recent = list(
+        Introduction.objects.filter(by=member, at__gt=now - timedelta(days=1))
+        .order_by("-at")
+        .values_list("at", flat=True)[:STRANGER_INTRODUCTIONS_PER_DAY]
     )
-    if recent.count() >= STRANGER_CONVERSATIONS_PER_DAY:
-        oldest = recent.order_by("created_at").values_list("created_at", flat=True)[
-            STRANGER_CONVERSATIONS_PER_DAY - 1
-        ]
+    retry_after = stranger_retry_after(
+        recent, adding=adding, limit=STRANGER_INTRODUCTIONS_PER_DAY, now=now
+    )
+    if retry_after is not None:
         raise RateLimited(
             gettext(
-                "You can start at most %(max)s conversations a day "
-                "with members you are not connected to."
+                "You can reach at most %(max)s members a day "
+                "who are not your connections, in new conversations and groups."
             )
-            % {"max": STRANGER_CONVERSATIONS_PER_DAY},
-            retry_after=int((oldest + timedelta(days=1) - now).total_seconds()) + 1,
+            % {"max": STRANGER_INTRODUCTIONS_PER_DAY},
+            retry_after=retry_after,
             code="conversation_rate_limited",
+        )
+
+
+def _introductions_record(
+    by: Member, strangers: set[int], conversation: Conversation, now: datetime
+) -> None:
+    if strangers and not by.is_bot:
+        Introduction.objects.bulk_create(
+            [
+                Introduction(by=by, member_id=mid, conversation=conversation, at=now)
+                for mid in sorted(strangers)
+            ]
         )
 
 
@@ -151,6 +198,8 @@ def conversation_add_participants(
 
     Raises:
         NotFound, Invalid (1:1 conversation, or the group would exceed 51), Forbidden (block).
+        RateLimited: the members added who are not your connections would take you past
+            ``STRANGER_INTRODUCTIONS_PER_DAY`` (each one counts); nobody is added then.
     """
     with transaction.atomic():
         conversation = queries.conversation_for_member(member, conversation_id)
@@ -167,6 +216,13 @@ def conversation_add_participants(
                 code="too_many_participants",
             )
         now = timezone.now()
+        # Everyone added who is not already in it and not a connection of the member
+        # adding them counts against that member's daily stranger limit (finding 4).
+        arriving = set(new) - active
+        strangers = arriving - network.connected_ids(member.pk, arriving)
+        if strangers and not member.is_bot:
+            _check_stranger_rate(member, len(strangers), now)
+        _introductions_record(member, strangers, conversation, now)
         for mid in new:
             if mid in current:
                 Participant.objects.filter(pk=current[mid].pk).update(left_at=None)

@@ -220,7 +220,7 @@ def mark_read(request: HttpRequest, conversation_id: int) -> Status[None]:
 
 @router.post(
     "/conversations/{conversation_id}/participants",
-    response={200: ConversationOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut},
+    response={200: ConversationOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut, 429: ErrorOut},
 )
 def participants_add(
     request: HttpRequest, conversation_id: int, payload: ParticipantsIn

@@ -109,3 +109,23 @@ class Message(models.Model):
     @property
     def auto_reply(self) -> bool:
         return self.kind == self.Kind.AUTO_REPLY
+
+
+class Introduction(models.Model):
+    """One member put in front of another they are not connected to, by ``by``.
+
+    Starting a conversation or a group with someone, or adding them to a group, stores
+    one row per member who is not a connection of the one doing it; the daily stranger
+    limit counts these rows (issue 14, finding 4: groups used to bypass it).
+    """
+
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="+")
+    at = models.DateTimeField(default=utc_now)
+
+    class Meta:
+        indexes: ClassVar = [models.Index(fields=["by", "-at"], name="introduction_by_at")]
+
+    def __str__(self) -> str:
+        return f"{self.by_id} -> {self.member_id} in {self.conversation_id}"

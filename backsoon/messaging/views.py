@@ -374,6 +374,7 @@ def add_members(request: HttpRequest, conversation_id: int) -> HttpResponse:
         return not_found_page(request)
     form = AddMembersForm(request.POST)
     status = 422
+    refused: DomainError | None = None
     if form.is_valid():
         try:
             actions.conversation_add_participants(
@@ -382,10 +383,13 @@ def add_members(request: HttpRequest, conversation_id: int) -> HttpResponse:
         except DomainError as exc:
             form.add_error("to", error_text(exc))
             status = exc.status
+            refused = exc
         else:
             messages.success(request, _("Added to the conversation."))
             return redirect("messaging:conversation", found.pk)
-    return _conversation_page(request, member, found, add_form=form, status=status)
+    return with_retry_after(
+        _conversation_page(request, member, found, add_form=form, status=status), refused
+    )
 
 
 @login_required

@@ -375,14 +375,19 @@ def comment_delete(*, member: Member, comment_id: int, post_id: int | None = Non
             )
 
 
-def impressions_record(*, member_id: int, post_ids: list[int]) -> int:
+def impressions_record(*, member_id: int, post_ids: list[int], at: float | None = None) -> int:
     """Count one impression of each post for the member (buffered, no database write).
 
-    Repeats in ``post_ids`` count once. Ids of posts that do not exist are
-    dropped when the buffer is flushed.
+    A member counts at most once per post per UTC hour: repeats in ``post_ids``,
+    and posts already counted for them this hour, are not counted again
+    (``impressions.record``). Ids of posts that do not exist are dropped when the
+    buffer is flushed.
+
+    Args:
+        at: when, in epoch seconds (default now; benchmarks replay many hours).
 
     Returns:
-        The number of impressions recorded.
+        The number of impressions counted.
 
     Raises:
         Invalid: more than 100 ids, or an id that is not a positive integer.
@@ -395,6 +400,6 @@ def impressions_record(*, member_id: int, post_ids: list[int]) -> int:
     if any(isinstance(i, bool) or not isinstance(i, int) or i <= 0 for i in post_ids):
         raise Invalid(gettext("Post ids are positive integers."), code="invalid_post_id")
     unique = list(dict.fromkeys(post_ids))
-    if unique:
-        impressions.record(member_id=member_id, post_ids=unique)
-    return len(unique)
+    if not unique:
+        return 0
+    return impressions.record(member_id=member_id, post_ids=unique, at=at)

@@ -1,5 +1,15 @@
 """Impressions: buffered in memory or in Redis, written to the database in batches.
 
+A member counts at most once per post per UTC hour (issue 14, finding 6: one
+member posting the same id over and over inflated the count). A bounded set of
+the (member, post) pairs this process counted in the current and previous hour
+(``RecentViews``) drops repeats before they reach the buffer; with Redis, a set
+per hour shared by every process (``SADD``, expiring an hour after the hour ends) decides.
+Without Redis each process keeps its own set: with several app processes a member
+can count once per process per hour, and a process that saw more than
+``MAX_SEEN_KEYS`` pairs in an hour forgets the oldest hour's pairs first, then
+starts over (so a repeat can count again only after that many distinct views).
+
 Recording an impression never touches the database. A *flush* takes everything
 buffered and writes it in one transaction: the posts' ``impressions_count`` and
 ``unique_viewers``, the hourly buckets (``PostImpressionHour``) and the viewers
@@ -49,11 +59,62 @@ from .models import Post, PostImpressionHour, PostViewer
 log = logging.getLogger(__name__)
 
 DEFAULT_FLUSH_SECONDS = 2.0
+# How long after an hour starts Redis keeps its set of counted (post, member) pairs.
+SEEN_TTL_SECONDS = 2 * 3600
 # A buffer holding this many distinct keys is flushed by the caller right away,
 # so memory stays bounded even if the background thread falls behind.
 MAX_PENDING_KEYS = 200_000
 # Rows per statement when writing a batch.
 CHUNK = 500
+# (member, post) pairs a process remembers to count each at most once an hour.
+MAX_SEEN_KEYS = 1_000_000
+HOUR = 3600
+
+
+class RecentViews:
+    """Which (member, post) pairs this process counted, per UTC hour: bounded, thread-safe.
+
+    Keeps the newest hour it was asked about and the one before; older hours are
+    forgotten. Holds at most ``max_keys`` pairs: past that it forgets everything
+    but the current hour, and past that again, the current hour too.
+    """
+
+    def __init__(self, max_keys: int = MAX_SEEN_KEYS) -> None:
+        self._lock = threading.Lock()
+        self._hours: dict[int, set[tuple[int, int]]] = {}
+        self._size = 0
+        self.max_keys = max_keys
+
+    def fresh(self, member_id: int, post_ids: Iterable[int], hour: int) -> list[int]:
+        """The posts of ``post_ids`` not yet counted for the member in ``hour``, now marked."""
+        with self._lock:
+            seen = self._hours.get(hour)
+            if seen is None:
+                for old in [h for h in self._hours if h < hour - HOUR]:
+                    self._size -= len(self._hours.pop(old))
+                seen = self._hours[hour] = set()
+            fresh = []
+            for post_id in post_ids:
+                key = (member_id, post_id)
+                if key not in seen:
+                    seen.add(key)
+                    fresh.append(post_id)
+            self._size += len(fresh)
+            if self._size > self.max_keys:
+                self._shrink(hour)
+            return fresh
+
+    def _shrink(self, hour: int) -> None:
+        for other in [h for h in self._hours if h != hour]:
+            self._size -= len(self._hours.pop(other))
+        if self._size > self.max_keys:
+            self._hours[hour] = set()
+            self._size = 0
+
+    def clear(self) -> None:
+        with self._lock:
+            self._hours.clear()
+            self._size = 0
 
 
 @dataclass
@@ -135,6 +196,8 @@ class RedisBuffer:
     COUNTS = "backsoon:impressions:counts"
     VIEWERS = "backsoon:impressions:viewers"
     LOCK = "backsoon:impressions:lock"
+    # One set per hour of "<post>:<member>" already counted, shared by every process.
+    SEEN = "backsoon:impressions:seen"
     LOCK_MS = 30_000
     # Moves each live key to its ":flushing" name unless a previous flush left one
     # there (then that one is written first and the live key waits its turn).
@@ -145,6 +208,20 @@ class RedisBuffer:
       end
     end
     return 1
+    """
+    # KEYS: counts, viewers, this hour's seen set; ARGV: member, hour, ttl, post ids...
+    _ADD = """
+    local counted = 0
+    for i = 4, #ARGV do
+      local pair = ARGV[i] .. ':' .. ARGV[1]
+      if redis.call('SADD', KEYS[3], pair) == 1 then
+        redis.call('HINCRBY', KEYS[1], ARGV[i] .. ':' .. ARGV[2], 1)
+        redis.call('SADD', KEYS[2], pair)
+        counted = counted + 1
+      end
+    end
+    redis.call('EXPIREAT', KEYS[3], tonumber(ARGV[2]) + tonumber(ARGV[3]))
+    return counted
     """
     _RELEASE = """
     if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
@@ -157,6 +234,7 @@ class RedisBuffer:
         self.client = redis.Redis.from_url(url)
         self._take_script = self.client.register_script(self._TAKE)
         self._release_script = self.client.register_script(self._RELEASE)
+        self._add_script = self.client.register_script(self._ADD)
 
     def add(self, member_id: int, post_ids: Iterable[int], hour: int) -> int:
         ids = list(post_ids)
@@ -168,6 +246,21 @@ class RedisBuffer:
             pipe.sadd(self.VIEWERS, *[f"{post_id}:{member_id}" for post_id in ids])
             pipe.execute()
         return 0  # Redis holds the data; flushing is left to the flusher thread
+
+    def add_first(self, member_id: int, post_ids: list[int], hour: int) -> int:
+        """Count each post not yet counted for the member in ``hour`` by any process.
+
+        Returns:
+            How many of ``post_ids`` were counted (one round trip, atomic in Redis).
+        """
+        if not post_ids:
+            return 0
+        return int(
+            self._add_script(
+                keys=[self.COUNTS, self.VIEWERS, f"{self.SEEN}:{hour}"],
+                args=[member_id, hour, SEEN_TTL_SECONDS, *post_ids],
+            )
+        )
 
     def flush(self) -> int:
         """Flush if no other process is flushing; returns the impressions written."""
@@ -191,8 +284,13 @@ class RedisBuffer:
             self._release_script(keys=[self.LOCK], args=[token])
 
     def discard(self) -> None:
+        seen = list(self.client.scan_iter(match=f"{self.SEEN}:*", count=1000))
         self.client.delete(
-            self.COUNTS, self.VIEWERS, self.COUNTS + ":flushing", self.VIEWERS + ":flushing"
+            self.COUNTS,
+            self.VIEWERS,
+            self.COUNTS + ":flushing",
+            self.VIEWERS + ":flushing",
+            *seen,
         )
 
 
@@ -286,6 +384,7 @@ def _upsert_hours(hours: list[tuple[int, int, int]]) -> None:
 
 _state_lock = threading.Lock()
 _buffer: Buffer | None = None
+_recent = RecentViews()
 # Whether this process flushes in the background: decided once, at the first
 # impression (None: not yet), together with the database it flushes to.
 _armed: bool | None = None
@@ -320,19 +419,37 @@ def autoflush_enabled() -> bool:
     return not (in_memory is not None and in_memory())
 
 
-def record(*, member_id: int, post_ids: Iterable[int], at: float | None = None) -> None:
-    """Buffer one impression of each post for the member (no database access).
+def record(*, member_id: int, post_ids: Iterable[int], at: float | None = None) -> int:
+    """Buffer one impression of each post for the member, once per post an hour.
+
+    No database access. A post already counted for this member in the same UTC hour
+    is skipped: by this process's ``RecentViews`` without a second thought, and with
+    Redis by the hour's shared set as well.
 
     Args:
         member_id: the viewer.
-        post_ids: the posts shown; repeats count once each time they are given.
+        post_ids: the posts shown.
         at: when, in epoch seconds (default now); only its hour is kept.
+
+    Returns:
+        How many of ``post_ids`` were counted.
     """
-    pending = buffer().add(member_id, post_ids, hour_epoch(at))
+    hour = hour_epoch(at)
+    fresh = _recent.fresh(member_id, post_ids, hour)
+    if not fresh:
+        return 0
+    current = buffer()
+    if isinstance(current, RedisBuffer):
+        counted = current.add_first(member_id, fresh, hour)
+        pending = 0
+    else:
+        counted = len(fresh)
+        pending = current.add(member_id, fresh, hour)
     if _armed is None:
         _arm()
     if pending > MAX_PENDING_KEYS:
         impressions_flush()
+    return counted
 
 
 def impressions_flush() -> int:
@@ -348,8 +465,9 @@ def impressions_flush() -> int:
 
 
 def impressions_discard() -> None:
-    """Forget everything buffered (for tests and benchmarks)."""
+    """Forget everything buffered and every view seen (for tests and benchmarks)."""
     buffer().discard()
+    _recent.clear()
 
 
 def _arm() -> None:

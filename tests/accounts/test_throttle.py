@@ -58,3 +58,96 @@ def test_success_clears_username_failures(alice):
         _fail(api)
     assert api.post("/auth/token", {"username": "alice", "password": PASSWORD}).status_code == 200
     assert not LoginFailure.objects.filter(username="alice").exists()
+
+
+# Issue 14, finding 5: one throttle for every login form, the admin's included.
+
+
+def _admin_login(client, username: str, password: str):
+    return client.post("/admin/login/?next=/admin/", {"username": username, "password": password})
+
+
+def test_finding5_admin_login_is_throttled_like_every_other_form(alice):
+    from django.test import Client
+
+    alice.is_staff = True
+    alice.save(update_fields=["is_staff"])
+    client = Client()
+    for _ in range(5):
+        response = _admin_login(client, "alice", "wrong")
+        assert response.status_code == 200  # the admin's own "wrong password" page
+    response = _admin_login(client, "alice", PASSWORD)
+    assert response.status_code == 429
+    assert 0 < int(response["Retry-After"]) <= 15 * 60
+    assert b"Too many failed attempts" in response.content
+    assert "_auth_user_id" not in client.session
+
+
+def test_finding5_admin_failures_count_for_the_api_and_the_site(alice):
+    from django.test import Client
+
+    client = Client()
+    for _ in range(3):
+        _admin_login(client, "alice", "wrong")
+    for _ in range(2):
+        _fail(Api())
+    assert_error(
+        Api().post("/auth/token", {"username": "alice", "password": PASSWORD}),
+        429,
+        "login_throttled",
+    )
+    response = Client().post("/login/", {"username": "alice", "password": PASSWORD})
+    assert response.status_code == 429
+
+
+def test_finding5_admin_login_still_works(alice):
+    from django.test import Client
+
+    alice.is_staff = True
+    alice.save(update_fields=["is_staff"])
+    client = Client()
+    response = _admin_login(client, "alice", PASSWORD)
+    assert response.status_code == 302
+    assert client.get("/admin/").status_code == 200
+
+
+# Issue 14, finding 6: the throttle could be raced (checked first, failure recorded after).
+
+
+def test_finding6_attempts_in_flight_count_before_they_are_checked(alice, monkeypatch):
+    """Deterministic race: each password check starts another attempt before it returns,
+    as simultaneous requests would; only LOGIN_FAILURE_LIMIT of them may be evaluated."""
+    from django.contrib.auth.backends import ModelBackend
+
+    from backsoon.accounts.actions import member_authenticate
+    from backsoon.errors import RateLimited
+
+    original = ModelBackend.authenticate
+    evaluated: list[int] = []
+    outcomes: list[str] = []
+
+    def racing_check(self, request, username=None, password=None, **kwargs):
+        evaluated.append(1)
+        if len(evaluated) + len(outcomes) < 20:
+            try:
+                member_authenticate(username="alice", password="wrong", ip="10.0.0.1")
+                outcomes.append("evaluated")
+            except RateLimited:
+                outcomes.append("throttled")
+        return original(self, request, username=username, password=password, **kwargs)
+
+    monkeypatch.setattr(ModelBackend, "authenticate", racing_check)
+    with pytest.raises(RateLimited):
+        for _ in range(3):
+            member_authenticate(username="alice", password="wrong", ip="10.0.0.1")
+    assert len(evaluated) == 5
+    assert "throttled" in outcomes
+
+
+def test_finding6_a_throttled_attempt_is_not_kept(alice):
+    api = Api()
+    for _ in range(5):
+        _fail(api)
+    for _ in range(3):
+        assert_error(api.post("/auth/token", {"username": "alice", "password": "x"}), 429)
+    assert LoginFailure.objects.filter(username="alice").count() == 5

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from backsoon.messaging.models import Conversation, Message
+from backsoon.messaging.models import Conversation, Introduction, Message
 from backsoon.notifications.models import Notification
 from tests.conftest import Api, assert_error
 from tests.factories import connect, make_member
@@ -172,7 +172,7 @@ def test_50_new_conversations_with_non_connections_per_day(alice):
     # Connections are not limited, and existing conversations still open.
     assert start(api, "friend").status_code == 201
     assert start(api, strangers[0].username).status_code == 200
-    Conversation.objects.update(created_at=timezone.now() - timedelta(days=2))
+    Introduction.objects.update(at=timezone.now() - timedelta(days=2))
     assert start(api, strangers[50].username).status_code == 201
 
 

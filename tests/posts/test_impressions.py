@@ -36,10 +36,11 @@ def test_views_are_accepted_then_written_in_a_batch(bob, post_id):
     response = api.post("/views", {"post_ids": [post_id, post_id]})
     assert response.status_code == 202
     assert response.json() == {"recorded": 1}
-    api.post("/views", {"post_ids": [post_id]})
+    assert api.post("/views", {"post_ids": [post_id]}).json() == {"recorded": 0}  # this hour
+    Api(make_member("carol")).post("/views", {"post_ids": [post_id]})
     assert stored(post_id) == (0, 0)  # buffered: nothing written yet
     assert impressions_flush() == 2
-    assert stored(post_id) == (2, 1)
+    assert stored(post_id) == (2, 2)
     hour = PostImpressionHour.objects.get(post_id=post_id)
     assert hour.count == 2
     assert hour.hour.minute == hour.hour.second == 0
@@ -61,10 +62,10 @@ def test_unique_viewers_and_unknown_posts(alice, bob, post_id):
     for member in (bob, carol, bob):
         Api(member).post("/views", {"post_ids": [post_id, 999_999]})
     impressions_flush()
-    assert stored(post_id) == (3, 2)
+    assert stored(post_id) == (2, 2)  # bob's second view in the same hour does not count
     Api(bob).post("/views", {"post_ids": [post_id]})
     impressions_flush()
-    assert stored(post_id) == (4, 2)
+    assert stored(post_id) == (2, 2)
     assert PostViewer.objects.filter(post_id=post_id).count() == 2
 
 
@@ -77,8 +78,10 @@ def test_hourly_buckets_add_up_across_flushes(bob, post_id):
     impressions.record(member_id=bob.pk, post_ids=[post_id], at=eleven)
     impressions_flush()
     rows = dict(PostImpressionHour.objects.filter(post_id=post_id).values_list("hour", "count"))
+    # Once per member per post per hour (issue 14, finding 6): the second view at 10:31
+    # does not count, the one at 11:30 does.
     assert rows == {
-        datetime(2026, 12, 21, 10, tzinfo=UTC): 2,
+        datetime(2026, 12, 21, 10, tzinfo=UTC): 1,
         datetime(2026, 12, 21, 11, tzinfo=UTC): 1,
     }
 
@@ -122,9 +125,10 @@ def test_showing_a_post_or_the_feed_records_impressions(alice, bob, post_id):
 
     connect(alice, bob)
     Api(bob).get(f"/posts/{post_id}")
-    Api(bob).get("/feed")
+    Api(alice).get(f"/posts/{post_id}")
+    Api(bob).get("/feed")  # bob saw it this hour already
     impressions_flush()
-    assert stored(post_id) == (2, 1)
+    assert stored(post_id) == (2, 2)
 
 
 @pytest.fixture
@@ -166,3 +170,51 @@ def test_the_redis_buffer_is_shared_and_flushed_under_a_lock(redis_url, alice, b
     assert first.flush() == 1  # then what came after
     assert stored(post_id) == (4, 2)
     assert first.flush() == 0
+
+
+# Issue 14, finding 6: one member posting the same id over and over inflated the count.
+
+
+def test_finding6_repeated_views_by_one_member_count_once_an_hour(bob, post_id):
+    api = Api(bob)
+    for _ in range(50):
+        api.post("/views", {"post_ids": [post_id]})
+    impressions_flush()
+    assert stored(post_id) == (1, 1)
+    later = impressions.hour_epoch() + 3600
+    assert impressions.record(member_id=bob.pk, post_ids=[post_id], at=later) == 1
+    assert impressions.record(member_id=bob.pk, post_ids=[post_id], at=later + 60) == 0
+    impressions_flush()
+    assert stored(post_id) == (2, 1)
+
+
+def test_finding6_the_seen_set_is_bounded():
+    recent = impressions.RecentViews(max_keys=100)
+    hour = impressions.hour_epoch()
+    assert recent.fresh(1, range(1, 61), hour - 3600) == list(range(1, 61))
+    assert recent.fresh(1, [5], hour - 3600) == []
+    assert recent.fresh(1, range(1, 61), hour) == list(range(1, 61))
+    # Past the bound the previous hour goes first; this hour's pairs are kept.
+    assert recent._size <= 100
+    assert recent.fresh(1, [5], hour) == []
+    # Two hours later both older hours are forgotten.
+    assert recent.fresh(1, [5], hour + 7200) == [5]
+    assert recent._size == 1
+
+
+def test_finding6_redis_counts_once_an_hour_across_processes(
+    redis_url, settings, alice, bob, post_id
+):
+    settings.REDIS_URL = redis_url
+    first, second = RedisBuffer(redis_url), RedisBuffer(redis_url)  # two "processes"
+    hour = impressions.hour_epoch()
+    assert first.add_first(bob.pk, [post_id], hour) == 1
+    assert second.add_first(bob.pk, [post_id], hour) == 0
+    assert second.add_first(alice.pk, [post_id, post_id], hour) == 1
+    assert first.add_first(bob.pk, [post_id], hour + 3600) == 1
+    ttl = first.client.ttl(f"{RedisBuffer.SEEN}:{hour}")
+    assert 0 < ttl <= impressions.SEEN_TTL_SECONDS
+    assert first.flush() == 3
+    assert stored(post_id) == (3, 2)
+    first.discard()
+    assert not list(first.client.scan_iter(match=f"{RedisBuffer.SEEN}:*"))

@@ -293,8 +293,11 @@ def test_thirty_messages_a_minute_then_429_with_retry_after(world):
 
 
 def test_fifty_new_conversations_a_day_with_strangers_then_429(world):
+    # Each member put in front of a stranger counts (issue 14, finding 4).
+    from backsoon.messaging.models import Introduction
+
     now = timezone.now()
-    Conversation.objects.bulk_create(
+    conversations = Conversation.objects.bulk_create(
         [
             Conversation(
                 kind="group",
@@ -304,6 +307,14 @@ def test_fifty_new_conversations_a_day_with_strangers_then_429(world):
                 with_stranger=True,
             )
             for _ in range(50)
+        ]
+    )
+    Introduction.objects.bulk_create(
+        [
+            Introduction(
+                by=world.mallory, member=world.bob, conversation=c, at=now - timedelta(hours=1)
+            )
+            for c in conversations
         ]
     )
     response = Api(world.mallory).post("/conversations", {"participants": ["alice"]})
