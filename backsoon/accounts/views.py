@@ -19,6 +19,8 @@ from backsoon.web.net import client_ip, current_member
 from . import actions, queries
 from .forms import LoginForm, ProfileForm, SignupForm
 from .presenters import member_card, member_cards
+from .security_views import login_code_begin
+from .two_factor import two_factor_enabled
 
 
 def _safe_next(request: HttpRequest, default: str = "web:home") -> str:
@@ -84,6 +86,8 @@ def login_view(request: HttpRequest) -> HttpResponse:
             if member is None:
                 form.add_error(None, _("Wrong username or password."))
                 status = 401
+            elif two_factor_enabled(member):
+                return login_code_begin(request, member, _safe_next(request))
             else:
                 # login() rotates the session key: no session fixation.
                 login(request, member, backend="django.contrib.auth.backends.ModelBackend")
