@@ -7,6 +7,7 @@ here; each app's ``api.py`` holds one Router.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django.core.exceptions import RequestDataTooBig
@@ -17,22 +18,34 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer
 
-from backsoon.accounts.actions import token_digest
-from backsoon.accounts.queries import member_for_token
+from backsoon.accounts.actions import TOKEN_TOUCH_SECONDS, token_digest, token_touch
+from backsoon.accounts.queries import token_owner
 from backsoon.errors import DomainError, RateLimited
 
 
 class BearerAuth(HttpBearer):
-    """``Authorization: Bearer <token>``; sets ``request.auth`` to the Member."""
+    """``Authorization: Bearer <token>``; sets ``request.auth`` to the Member.
+
+    Revoked and expired tokens are refused (401). The token's last use is written at
+    most once a minute (``TOKEN_TOUCH_SECONDS``): most requests only read.
+    """
 
     def authenticate(self, request: HttpRequest, token: str) -> Any:
-        member = member_for_token(token_digest(token))
-        if member is not None:
-            request.user = member
-            request.auth_time = timezone.now()  # type: ignore[attr-defined]
-            # The member's profile language wins over Accept-Language, as on the web pages:
-            # every `detail` of this request is written in it (`code` never changes).
-            translation.activate(member.language)
+        now = timezone.now()
+        owner = token_owner(
+            token_digest(token), now=now, touch_before=now - timedelta(seconds=TOKEN_TOUCH_SECONDS)
+        )
+        if owner is None:
+            return None
+        member = owner.member
+        if owner.needs_touch:
+            token_touch(token_id=owner.token_id, now=now)
+        request.user = member
+        request.auth_time = now  # type: ignore[attr-defined]
+        request.api_token_id = owner.token_id  # type: ignore[attr-defined]
+        # The member's profile language wins over Accept-Language, as on the web pages:
+        # every `detail` of this request is written in it (`code` never changes).
+        translation.activate(member.language)
         return member
 
 

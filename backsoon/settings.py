@@ -92,6 +92,9 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "backsoon.accounts.middleware.MemberLocaleMiddleware",
+    # A member with two-factor authentication is signed in only after the code; staff
+    # reach the admin only with it set up.
+    "backsoon.accounts.middleware.TwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # Refuses oversized bodies (413) and NUL characters before any view (or CSRF
     # check) reads the request; placed late so that its 413 page knows the member.
@@ -167,6 +170,13 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# API tokens: lifetime when the creator does not choose one, and the longest allowed.
+API_TOKEN_DEFAULT_DAYS = 90
+API_TOKEN_MAX_DAYS = 365
+# Where to report a vulnerability (SECURITY.md): an email address or a URL, served in
+# /.well-known/security.txt (RFC 9116); that file is dated to expire after this many days.
+SECURITY_CONTACT = os.environ.get("SECURITY_CONTACT", "")
+SECURITY_TXT_EXPIRES_DAYS = 180
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:

@@ -15,7 +15,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from backsoon.errors import Conflict, Invalid, RateLimited
+from backsoon.errors import Conflict, Forbidden, Invalid, NotFound, RateLimited
 
 from .models import ApiToken, LoginFailure, Member
 from .validators import (
@@ -27,6 +27,8 @@ from .validators import (
 )
 
 TOKEN_PREFIX = "bs_"  # noqa: S105 - a marker, not a secret
+# A token's last use is written at most this often: the API's hot path stays read-only.
+TOKEN_TOUCH_SECONDS = 60
 MAX_DISPLAY_NAME = 100
 MAX_HEADLINE = 220
 
@@ -159,20 +161,98 @@ def member_update_profile(
     return member
 
 
-def token_issue(*, member: Member, name: str = "") -> str:
-    """Create an API token for ``member`` and return it; only its digest is stored."""
+def token_create(
+    *, member: Member, name: str = "", expires_in_days: int | None = None
+) -> tuple[str, ApiToken]:
+    """Create an API token for ``member``; only its digest is stored.
+
+    Args:
+        member: the owner.
+        name: what the member calls it (at most 100 characters; longer is cut).
+        expires_in_days: 1..``API_TOKEN_MAX_DAYS``; None gives ``API_TOKEN_DEFAULT_DAYS``.
+
+    Returns:
+        The token itself (shown once, never stored) and its row.
+
+    Raises:
+        Invalid: ``invalid_expiry``, the lifetime is out of range.
+    """
+    days = settings.API_TOKEN_DEFAULT_DAYS if expires_in_days is None else expires_in_days
+    if not 1 <= days <= settings.API_TOKEN_MAX_DAYS:
+        raise Invalid(
+            gettext("A token lives 1 to %(max)s days.") % {"max": settings.API_TOKEN_MAX_DAYS},
+            code="invalid_expiry",
+        )
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    ApiToken.objects.create(
-        member=member, digest=token_digest(token), prefix=token[:10], name=name[:100]
+    now = timezone.now()
+    row = ApiToken.objects.create(
+        member=member,
+        digest=token_digest(token),
+        prefix=token[:10],
+        name=name.strip()[:100],
+        created_at=now,
+        expires_at=now + timedelta(days=days),
     )
-    return token
+    return token, row
+
+
+def token_issue(*, member: Member, name: str = "", expires_in_days: int | None = None) -> str:
+    """Create an API token for ``member`` and return it (see ``token_create``)."""
+    return token_create(member=member, name=name, expires_in_days=expires_in_days)[0]
 
 
 def token_revoke(*, member: Member, token_id: int) -> None:
-    """Revoke one of ``member``'s tokens; revoking twice is harmless."""
-    ApiToken.objects.filter(member=member, pk=token_id, revoked_at__isnull=True).update(
-        revoked_at=timezone.now()
-    )
+    """Revoke one of ``member``'s working tokens.
+
+    Raises:
+        NotFound: no working (unrevoked, unexpired) token of ``member`` has that id.
+    """
+    now = timezone.now()
+    revoked = ApiToken.objects.filter(
+        member=member, pk=token_id, revoked_at__isnull=True, expires_at__gt=now
+    ).update(revoked_at=now)
+    if not revoked:
+        raise NotFound(gettext("No such token."), code="token_not_found")
+
+
+def token_touch(*, token_id: int, now: datetime) -> None:
+    """Record that a token was used now, unless that was recorded in the last minute.
+
+    Called only when ``queries.token_owner`` says the stored time is older than
+    ``TOKEN_TOUCH_SECONDS``; the condition is repeated in the UPDATE so that
+    concurrent requests write at most once.
+    """
+    stale = now - timedelta(seconds=TOKEN_TOUCH_SECONDS)
+    ApiToken.objects.filter(
+        Q(last_used_at__isnull=True) | Q(last_used_at__lt=stale), pk=token_id
+    ).update(last_used_at=now)
+
+
+def member_change_password(
+    *, member: Member, current_password: str, new_password: str, ip: str
+) -> None:
+    """Change ``member``'s password after checking the current one.
+
+    Every API token of the member is revoked. Web sessions hold a hash of the
+    password, so every session ends with it; the web view keeps the one in use.
+
+    Raises:
+        RateLimited: too many wrong passwords (the current password goes through
+            the login throttle, so a stolen session or token can not guess it).
+        Forbidden: ``wrong_password``, the current password is not right.
+        Invalid: ``weak_password``, the new one fails the password validators.
+    """
+    if member_authenticate(username=member.username, password=current_password, ip=ip) is None:
+        raise Forbidden(gettext("Your current password is not right."), code="wrong_password")
+    try:
+        password_validation.validate_password(new_password, user=member)
+    except DjangoValidationError as exc:
+        raise Invalid(" ".join(exc.messages), code="weak_password") from exc
+    now = timezone.now()
+    with transaction.atomic():
+        member.set_password(new_password)
+        member.save(update_fields=["password"])
+        ApiToken.objects.filter(member=member, revoked_at__isnull=True).update(revoked_at=now)
 
 
 def login_attempt_begin(*, username: str, ip: str) -> LoginFailure:

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.translation import gettext
 from ninja import Field, Query, Router, Schema, Status
 
 from backsoon.apiauth import api_member
+from backsoon.errors import Forbidden
 from backsoon.pagination import keyset_page
 from backsoon.schemas import ErrorOut, MemberOut, MeOut, Page, PageParams
 from backsoon.web.net import client_ip
 
-from . import actions, queries
+from . import actions, queries, two_factor
+from .models import ApiToken, Member
 from .presenters import me_card, member_card, member_cards
 
 auth_router = Router(tags=["auth"])
@@ -34,10 +38,43 @@ class SignupIn(Schema):
 class TokenIn(Schema):
     username: str = Field(..., max_length=150)
     password: str = Field(..., max_length=128)
+    # Additions to API.md (optional; without them the answer is what API.md says).
+    name: str = Field("api", max_length=100, description="What you call this token.")
+    expires_in_days: int | None = Field(
+        None, ge=1, le=365, description="Lifetime in days (default 90, at most 365)."
+    )
+    otp: str | None = Field(
+        None,
+        max_length=32,
+        description="A code from the authenticator app, or a recovery code; "
+        "required when two-factor authentication is on.",
+    )
 
 
-class TokenOut(Schema):
-    token: str
+class TokenInfo(Schema):
+    id: int
+    name: str
+    prefix: str
+    created_at: datetime
+    last_used_at: datetime | None
+    expires_at: datetime
+    current: bool = Field(False, description="The token this request was made with.")
+
+
+class TokenOut(TokenInfo):
+    token: str = Field(..., description="The token itself: shown this once, never again.")
+
+
+class TokenCreateIn(Schema):
+    name: str = Field(..., min_length=1, max_length=100)
+    expires_in_days: int | None = Field(None, ge=1, le=365)
+    password: str = Field(..., max_length=128, description="Your current password.")
+    otp: str | None = Field(None, max_length=32)
+
+
+class PasswordIn(Schema):
+    current_password: str = Field(..., max_length=128)
+    new_password: str = Field(..., max_length=128)
 
 
 class MePatch(Schema):
@@ -65,16 +102,53 @@ def signup(request: HttpRequest, payload: SignupIn) -> Status[dict[str, Any]]:
     return Status(201, me_card(member))
 
 
-@auth_router.post("/token", auth=None, response={200: TokenOut, 401: ErrorOut, 429: ErrorOut})
+def _token_out(token: str, row: ApiToken, current: bool = False) -> dict[str, Any]:
+    return {**_token_info(row, current_id=row.pk if current else None), "token": token}
+
+
+def _token_info(row: ApiToken, current_id: int | None) -> dict[str, Any]:
+    return {
+        "id": row.pk,
+        "name": row.name,
+        "prefix": row.prefix,
+        "created_at": row.created_at,
+        "last_used_at": row.last_used_at,
+        "expires_at": row.expires_at,
+        "current": row.pk == current_id,
+    }
+
+
+def _second_factor(member: Member, otp: str | None, ip: str) -> None:
+    """Check the code when ``member`` has two-factor authentication on.
+
+    Raises:
+        Forbidden: ``otp_required`` or ``bad_otp``; RateLimited: too many wrong codes.
+    """
+    if two_factor.two_factor_enabled(member):
+        two_factor.two_factor_check(member=member, code=otp or "", ip=ip)
+
+
+@auth_router.post(
+    "/token", auth=None, response={200: TokenOut, 401: ErrorOut, 422: ErrorOut, 429: ErrorOut}
+)
 def token(request: HttpRequest, payload: TokenIn) -> Status[dict[str, Any]]:
+    ip = client_ip(request)
     member = actions.member_authenticate(
-        username=payload.username, password=payload.password, ip=client_ip(request)
+        username=payload.username, password=payload.password, ip=ip
     )
     if member is None:
         return Status(
             401, {"detail": gettext("Wrong username or password."), "code": "bad_credentials"}
         )
-    return Status(200, {"token": actions.token_issue(member=member, name="api")})
+    try:
+        _second_factor(member, payload.otp, ip)
+    except Forbidden as exc:
+        # Not signed in yet: the missing or wrong code is a credential problem (401).
+        return Status(401, {"detail": exc.detail, "code": exc.code})
+    token, row = actions.token_create(
+        member=member, name=payload.name or "api", expires_in_days=payload.expires_in_days
+    )
+    return Status(200, _token_out(token, row))
 
 
 @me_router.get("", response=MeOut)
@@ -92,6 +166,60 @@ def me_update(request: HttpRequest, payload: MePatch) -> Status[dict[str, Any]]:
         timezone_name=payload.timezone,
     )
     return Status(200, me_card(member))
+
+
+@me_router.get("/tokens", response={200: Page[TokenInfo], 422: ErrorOut})
+def tokens_list(request: HttpRequest, params: Query[PageParams]) -> dict[str, Any]:
+    """Your working tokens (neither revoked nor expired), newest first."""
+    rows, next_cursor = keyset_page(
+        queries.tokens_working(api_member(request), now=timezone.now()),
+        order=["-created_at", "-id"],
+        cursor=params.cursor,
+        limit=params.limit,
+    )
+    current = getattr(request, "api_token_id", None)
+    return {"items": [_token_info(r, current) for r in rows], "next_cursor": next_cursor}
+
+
+@me_router.post("/tokens", response={201: TokenOut, 403: ErrorOut, 422: ErrorOut, 429: ErrorOut})
+def tokens_create(request: HttpRequest, payload: TokenCreateIn) -> Status[dict[str, Any]]:
+    """A new token; needs your password (and a code with two-factor authentication on),
+    so that a token alone can not make tokens that outlive it."""
+    member = api_member(request)
+    ip = client_ip(request)
+    if (
+        actions.member_authenticate(username=member.username, password=payload.password, ip=ip)
+        is None
+    ):
+        raise Forbidden(gettext("Your password is not right."), code="wrong_password")
+    _second_factor(member, payload.otp, ip)
+    token, row = actions.token_create(
+        member=member, name=payload.name, expires_in_days=payload.expires_in_days
+    )
+    return Status(201, _token_out(token, row))
+
+
+@me_router.delete("/tokens/{token_id}", response={204: None, 404: ErrorOut})
+def tokens_revoke(request: HttpRequest, token_id: int) -> Status[None]:
+    """Revoke one of your tokens (the one in use too): it answers 401 from then on."""
+    actions.token_revoke(member=api_member(request), token_id=token_id)
+    return Status(204, None)
+
+
+@me_router.post("/password", response={200: TokenOut, 403: ErrorOut, 422: ErrorOut, 429: ErrorOut})
+def password_change(request: HttpRequest, payload: PasswordIn) -> Status[dict[str, Any]]:
+    """Change your password. Every token is revoked, the one of this request included,
+    and every web session ends; the answer carries a new token to go on with."""
+    member = api_member(request)
+    current = ApiToken.objects.filter(pk=getattr(request, "api_token_id", 0)).first()
+    actions.member_change_password(
+        member=member,
+        current_password=payload.current_password,
+        new_password=payload.new_password,
+        ip=client_ip(request),
+    )
+    token, row = actions.token_create(member=member, name=current.name if current else "api")
+    return Status(200, _token_out(token, row, current=True))
 
 
 @members_router.get("", response={200: Page[MemberOut], 422: ErrorOut})

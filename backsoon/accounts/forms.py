@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -36,3 +38,61 @@ class ProfileForm(forms.Form):
         label=_("Language"), choices=[("en", "English"), ("nl", "Nederlands")]
     )
     timezone = forms.ChoiceField(label=_("Time zone"), choices=_timezone_choices)
+
+
+class CodeForm(forms.Form):
+    """A code from the authenticator app, or a recovery code."""
+
+    code = forms.CharField(
+        label=_("Code"),
+        max_length=32,
+        help_text=_("The 6 digits your authenticator app shows, or a recovery code."),
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "autofocus": True}),
+    )
+
+
+class PasswordChangeForm(forms.Form):
+    current_password = forms.CharField(
+        label=_("Current password"), widget=forms.PasswordInput, max_length=128
+    )
+    new_password = forms.CharField(
+        label=_("New password"),
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        max_length=128,
+    )
+    new_password_again = forms.CharField(
+        label=_("New password, again"),
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        max_length=128,
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("new_password") != data.get("new_password_again"):
+            self.add_error("new_password_again", _("The two new passwords differ."))
+        return data
+
+
+TOKEN_LIFETIMES = [
+    (7, _("7 days")),
+    (30, _("30 days")),
+    (90, _("90 days")),
+    (180, _("180 days")),
+    (365, _("1 year")),
+]
+
+
+class TokenCreateForm(forms.Form):
+    name = forms.CharField(label=_("Token name"), max_length=100)
+    expires_in_days = forms.TypedChoiceField(
+        label=_("Expires after"), choices=TOKEN_LIFETIMES, coerce=int, initial=90
+    )
+
+
+class TwoFactorDisableForm(forms.Form):
+    password = forms.CharField(label=_("Password"), widget=forms.PasswordInput, max_length=128)
+    code = forms.CharField(
+        label=_("Code"),
+        max_length=32,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code"}),
+    )

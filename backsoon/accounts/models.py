@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import ClassVar
 
 from django.conf import settings
@@ -80,8 +81,17 @@ class Member(AbstractBaseUser, PermissionsMixin):
         return self.display_name.split(" ", 1)[0] if self.display_name else self.username
 
 
+def token_default_expiry() -> datetime:
+    """When a token made now expires unless its creator chose otherwise."""
+    return utc_now() + timedelta(days=settings.API_TOKEN_DEFAULT_DAYS)
+
+
 class ApiToken(models.Model):
-    """A bearer token for the API. Only a SHA-256 digest of the token is stored."""
+    """A bearer token for the API. Only a SHA-256 digest of the token is stored.
+
+    A token works while it is not revoked and ``expires_at`` is in the future;
+    ``last_used_at`` is refreshed at most once a minute (see ``actions.token_touch``).
+    """
 
     member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="api_tokens")
     digest = models.CharField(max_length=64, unique=True)
@@ -90,9 +100,38 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField(default=utc_now)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(default=token_default_expiry)
 
     def __str__(self) -> str:
         return f"{self.prefix}... ({self.member_id})"
+
+
+class TwoFactor(models.Model):
+    """A member's TOTP authenticator (RFC 6238), once confirmed with a first code.
+
+    The shared secret must be readable to check codes, so it is stored as it is
+    (base32); recovery codes are stored as digests only.
+    """
+
+    member = models.OneToOneField(Member, on_delete=models.CASCADE, related_name="two_factor")
+    secret = models.CharField(max_length=64)
+    enabled_at = models.DateTimeField(default=utc_now)
+    # The 30-second step of the last code accepted: a code is never accepted twice.
+    last_step = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"2FA of {self.member_id}"
+
+
+class RecoveryCode(models.Model):
+    """A single-use code that stands in for a TOTP code; only its SHA-256 digest is kept."""
+
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="recovery_codes")
+    digest = models.CharField(max_length=64, unique=True)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"recovery code of {self.member_id}"
 
 
 class LoginFailure(models.Model):

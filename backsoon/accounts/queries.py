@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from functools import cache
+from typing import NamedTuple
 
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext
 
-from backsoon.db.rows import Rows, run, table
+from backsoon.db.rows import Rows, datetime_param, run, table
 from backsoon.errors import NotFound
 
 from .models import ApiToken, Member
@@ -49,18 +51,43 @@ _MEMBER = Rows(Member)
 
 
 @cache
-def _member_for_token_sql() -> str:
+def _token_owner_sql() -> str:
     return (
-        f"SELECT {_MEMBER.columns('m')} FROM {table(ApiToken)} t "  # noqa: S608
+        f"SELECT {_MEMBER.columns('m')}, t.id, "  # noqa: S608
+        "(t.last_used_at IS NULL OR t.last_used_at < %s) "
+        f"FROM {table(ApiToken)} t "
         f"JOIN {table(Member)} m ON m.id = t.member_id "
-        "WHERE t.digest = %s AND t.revoked_at IS NULL AND m.is_active = %s"
+        "WHERE t.digest = %s AND t.revoked_at IS NULL AND t.expires_at > %s "
+        "AND m.is_active = %s"
     )
 
 
-def member_for_token(digest: str) -> Member | None:
-    """The active member owning the unrevoked token with this digest, or None.
+class TokenOwner(NamedTuple):
+    member: Member
+    token_id: int
+    # The stored last use is older than ``touch_before`` (or there is none): write it.
+    needs_touch: bool
 
-    Every API request asks this, so it is one hand-written statement (``backsoon.db.rows``).
+
+def token_owner(digest: str, *, now: datetime, touch_before: datetime) -> TokenOwner | None:
+    """The active member owning the working token with this digest, or None.
+
+    A token works while it is not revoked and not expired (``expires_at`` after
+    ``now``). Every API request asks this, so it is one hand-written statement
+    (``backsoon.db.rows``), which also says whether the token's last use needs writing.
     """
-    row = run(_member_for_token_sql(), [digest, True]).fetchone()
-    return _MEMBER.load(row) if row is not None else None
+    row = run(
+        _token_owner_sql(),
+        [datetime_param(touch_before), digest, datetime_param(now), True],
+    ).fetchone()
+    if row is None:
+        return None
+    width = _MEMBER.width
+    return TokenOwner(_MEMBER.load(row), int(row[width]), bool(row[width + 1]))
+
+
+def tokens_working(member: Member, *, now: datetime) -> QuerySet[ApiToken]:
+    """``member``'s tokens that are neither revoked nor expired, newest first."""
+    return ApiToken.objects.filter(
+        member=member, revoked_at__isnull=True, expires_at__gt=now
+    ).order_by("-created_at", "-id")

@@ -20,6 +20,8 @@ from . import actions, queries
 from .backends import BACKEND
 from .forms import LoginForm, ProfileForm, SignupForm
 from .presenters import member_card, member_cards
+from .security_views import login_code_begin
+from .two_factor import two_factor_enabled
 
 
 def _safe_next(request: HttpRequest, default: str = "web:home") -> str:
@@ -87,6 +89,8 @@ def login_view(request: HttpRequest) -> HttpResponse:
             if member is None:
                 form.add_error(None, _("Wrong username or password."))
                 status = 401
+            elif two_factor_enabled(member):
+                return login_code_begin(request, member, _safe_next(request))
             else:
                 # login() rotates the session key: no session fixation.
                 login(request, member, backend=BACKEND)

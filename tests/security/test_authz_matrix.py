@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 
+from backsoon.accounts.models import ApiToken
 from backsoon.away.calendar.models import CalendarFeed
 from backsoon.away.models import Absence
 from backsoon.messaging.models import Message, Participant
@@ -29,6 +30,7 @@ from backsoon.network.models import Invitation
 from backsoon.notifications.models import Notification
 from backsoon.posts.models import Comment, Post
 from tests.conftest import Api, assert_error
+from tests.factories import PASSWORD
 from tests.security.world import World, build_world
 
 pytestmark = pytest.mark.django_db
@@ -105,6 +107,22 @@ CASES: list[Case] = [
     Case("PATCH", "/me", "self", body=lambda w: {"headline": "x"}),
     Case("GET", "/members", "self"),
     Case("GET", "/members/{username}", "self", params=lambda w: {"username": "alice"}),
+    # -- tokens and password (issue 14, item 10) ------------------------------------
+    Case("GET", "/me/tokens", "self"),
+    Case("POST", "/me/tokens", "self", body=lambda w: {"name": "x", "password": PASSWORD}),
+    Case(
+        "DELETE",
+        "/me/tokens/{token_id}",
+        "owned",
+        params=lambda w: {"token_id": w.api_token.pk},
+        ok=204,
+    ),
+    Case(
+        "POST",
+        "/me/password",
+        "self",
+        body=lambda w: {"current_password": PASSWORD, "new_password": "a-new-passphrase-1"},
+    ),
     # -- absences -------------------------------------------------------------------
     Case("POST", "/me/absences", "self", body=_absence_body),
     Case("GET", "/me/absences", "self"),
@@ -415,6 +433,10 @@ def _snapshot(world: World) -> dict[str, Any]:
         "comments": sorted(Comment.objects.values_list("pk", flat=True)),
         "feeds": sorted(CalendarFeed.objects.values_list("pk", "last_fetched_at")),
         "connections": world.alice.__class__.objects.get(pk=world.alice.pk).connections_count,
+        "tokens": sorted(
+            ApiToken.objects.filter(member=world.alice).values_list("pk", "revoked_at")
+        ),
+        "password": world.alice.__class__.objects.get(pk=world.alice.pk).password,
     }
 
 

@@ -106,6 +106,9 @@ def _real_ids(world: World) -> dict[str, Any]:
         "post_id": world.post.pk,
         "comment_id": world.comment.pk,
         "feed_id": world.feed.pk,
+        # Another of alice's tokens: revoking the one the fuzzer acts with would turn
+        # the rest of that operation's examples into 401s.
+        "token_id": world.api_token.pk,
         "username": "bob",
     }
 

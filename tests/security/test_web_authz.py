@@ -133,6 +133,10 @@ WEB_CASES += [
     WebCase("posts:delete", "get", "owned", _post, intruder=403),
     WebCase("posts:share", "post", "visible", _post, {"comment": ""}),
 ]
+# Credentials (issue 14, item 10): revoking someone else's API token.
+WEB_CASES += [
+    WebCase("accounts:token_revoke", "post", "owned", lambda w: {"token_id": w.api_token.pk}),
+]
 
 
 @pytest.fixture
@@ -212,6 +216,7 @@ def test_every_page_but_the_public_ones_needs_a_login(world):
         "set_language",
         "language_switch",
         "away:calendar_export",  # a secret URL, for calendar apps
+        "accounts:security_txt",  # RFC 9116, for anyone
     }
     kwargs_by_name = {c.name: c.kwargs(world) for c in WEB_CASES}
     for route in site_routes():

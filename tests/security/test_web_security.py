@@ -167,6 +167,8 @@ def pages(w: World) -> list[tuple[str, str, bool]]:
         ("alice", f"/away/{w.absence_ended.pk}/digest/", True),
         ("alice", "/away/calendar/", False),
         ("alice", "/settings/profile/", True),
+        ("alice", "/settings/security/", True),
+        ("alice", "/settings/security/two-factor/", False),
     ]
 
 

@@ -7,7 +7,8 @@
 - a 1:1 conversation alice-bob with messages, and a group alice-bob-carol;
 - alice's absences: one that ended (with a digest), one active now, one scheduled;
 - an invitation from alice to dave (pending), notifications for alice;
-- alice's post with bob's comment, a calendar feed and an export token of alice's.
+- alice's post with bob's comment, a calendar feed, an export token and an API token
+  of alice's.
 
 ``text`` is put into every piece of member text (names, headlines, posts,
 comments, messages, absence messages, invitation notes, subjects), so the same
@@ -21,7 +22,8 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from backsoon.accounts.models import Member
+from backsoon.accounts.actions import token_create
+from backsoon.accounts.models import ApiToken, Member
 from backsoon.away.calendar.export import calendar_export_token_regenerate
 from backsoon.away.calendar.models import CalendarFeed
 from backsoon.away.models import Absence
@@ -54,6 +56,7 @@ class World:
     comment: Comment
     feed: CalendarFeed
     export_token: str
+    api_token: ApiToken  # one of alice's API tokens, not the one the tests act with
 
 
 def build_world(text: str = "") -> World:
@@ -108,6 +111,7 @@ def build_world(text: str = "") -> World:
     assert notification is not None
     feed = CalendarFeed.objects.create(member=alice, url="https://calendar.example.com/a.ics")
     export_token = calendar_export_token_regenerate(member=alice)
+    _, api_token = token_create(member=alice, name=f"laptop{t}")
     return World(
         alice=alice,
         bob=bob,
@@ -126,4 +130,5 @@ def build_world(text: str = "") -> World:
         comment=comment,
         feed=feed,
         export_token=export_token,
+        api_token=api_token,
     )
