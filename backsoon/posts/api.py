@@ -309,11 +309,20 @@ class YieldOut(Schema):
     engaged: int = Field(
         ..., description="Members who reacted, commented, shared or were mentioned."
     )
-    connections: list[MemberOut] = Field(..., description="New connections within 30 days (Y2).")
+    connections: list[MemberOut] = Field(
+        ..., description="New connections within 30 days (Y2); at most 50 (10 in /me/yield)."
+    )
+    connections_total: int
     conversations: int = Field(..., description="1:1 conversations started within 30 days (Y3).")
     two_way: int = Field(..., description="Of those, both wrote (automatic replies do not count).")
-    lasting: list[MemberOut] = Field(..., description="Both still write 30 days or more later.")
-    followers: list[MemberOut] = Field(..., description="New followers within 30 days (Y4).")
+    lasting: list[MemberOut] = Field(
+        ..., description="Both still write 30 days or more later; at most 50 (10 in /me/yield)."
+    )
+    lasting_total: int
+    followers: list[MemberOut] = Field(
+        ..., description="New followers within 30 days (Y4); at most 50 (10 in /me/yield)."
+    )
+    followers_total: int
     yield_: int = Field(
         ...,
         alias="yield",

@@ -96,11 +96,14 @@ def yield_score(*, connected: bool, two_way: bool, follower: bool) -> bool:
 
 
 def _plus(column: str, delta: timedelta) -> str:
-    """SQL for ``column + delta`` on a datetime column, exact to the microsecond."""
+    """SQL for ``column + delta`` on a datetime column (whole days), exact to the microsecond."""
+    assert delta == timedelta(days=delta.days), "whole days only"
     if connection.vendor == "sqlite":
-        # Django's own SQLite function for datetime arithmetic (text in, same text out).
-        micros = delta // timedelta(microseconds=1)
-        return f"django_format_dtdelta('+', {column}, {micros})"
+        # SQLite keeps datetimes as text "YYYY-MM-DD HH:MM:SS[.ffffff]" in UTC. datetime()
+        # adds the days to the whole seconds natively (it would round a fraction to
+        # milliseconds), and the fraction is copied as it was: the bound has the format of
+        # the values it is compared with, so text order is time order.
+        return f"(datetime(substr({column}, 1, 19), '+{delta.days} days') || substr({column}, 20))"
     return f"({column} + INTERVAL '{delta.days} days')"
 
 
@@ -122,7 +125,7 @@ def _flags_sql(where: str) -> str:
     post, reaction, comment, mention = (table(m) for m in (Post, Reaction, Comment, PostMention))
     member, invitation, conn, follow = (table(m) for m in (Member, Invitation, Connection, Follow))
     conversation, message = table(Conversation), table(Message)
-    until = _plus("e.at", WINDOW)
+    until = "e.until"
     low = "CASE WHEN e.author_id < e.member_id THEN e.author_id ELSE e.member_id END"
     high = "CASE WHEN e.author_id < e.member_id THEN e.member_id ELSE e.author_id END"
     key = f"{_text(low)} || ':' || {_text(high)}"
@@ -133,7 +136,8 @@ def _flags_sql(where: str) -> str:
         later = f" AND x.sent_at >= {_plus(since, LASTING_AFTER)}" if since else ""
         return (
             f"EXISTS (SELECT 1 FROM {message} x WHERE x.conversation_id = v.conversation_id"  # noqa: S608 - fixed names
-            f" AND x.sender_id = v.{who} AND x.kind <> '{auto}'{later})"
+            # "+": on SQLite, probe the conversation's messages, not all of the sender's.
+            f" AND +x.sender_id = v.{who} AND x.kind <> '{auto}'{later})"
         )
 
     return f"""
@@ -153,6 +157,7 @@ WITH mine AS (
     FROM {mention} pm JOIN mine ON mine.id = pm.post_id
 ), e AS (
   SELECT ev.post_id, mine.author_id, ev.member_id, MIN(ev.at) AS at,
+    {_plus("MIN(ev.at)", WINDOW)} AS until,
     MAX(ev.r) AS reacted, MAX(ev.c) AS commented, MAX(ev.s) AS shared, MAX(ev.m) AS mentioned
   FROM ev
   JOIN mine ON mine.id = ev.post_id
@@ -181,7 +186,7 @@ WITH mine AS (
   FROM e
   LEFT JOIN {conversation} k ON k.direct_key = {key}
     AND k.created_at >= e.at AND k.created_at <= {until}
-), flags AS (
+), flags AS MATERIALIZED (
   SELECT v.post_id, v.member_id, v.at, v.reacted, v.commented, v.shared, v.mentioned,
     v.connected, v.conversation_id, v.follower,
     CASE WHEN v.conversation_id IS NULL THEN 0 ELSE 1 END AS conversation,
@@ -340,8 +345,20 @@ ORDER BY at, member_id LIMIT %s"""  # noqa: S608 - a step from _FLAG; values are
 # --- for the API and the pages: permission-checked, with member cards ----------------
 
 
-def _payloads(viewer: Member, posts: Sequence[Post], yields: dict[int, PostYield]) -> list[dict]:
-    """The Yield payload of each post, in order, with member cards fetched in one go."""
+# How many members the connections, lasting and followers lists of a Yield hold; the
+# ``*_total`` fields count them all, ``/posts/{id}/yield/people`` pages through them.
+POST_LIST_MAX = 50
+MY_LIST_MAX = 10
+
+
+def _payloads(
+    viewer: Member, posts: Sequence[Post], yields: dict[int, PostYield], *, list_max: int
+) -> list[dict[str, Any]]:
+    """The Yield payload of each post, in order, with member cards fetched in one go.
+
+    Each member list holds at most ``list_max`` members (the lowest ids), sorted by
+    display name; the ``*_total`` fields count them all.
+    """
     from backsoon.accounts.presenters import member_cards
 
     from .queries import excerpt
@@ -351,7 +368,8 @@ def _payloads(viewer: Member, posts: Sequence[Post], yields: dict[int, PostYield
     cards = dict(zip([m.pk for m in members], member_cards(viewer, members), strict=True))
 
     def listed(ids: list[int]) -> list[dict[str, Any]]:
-        return sorted((cards[i] for i in ids if i in cards), key=lambda c: c["display_name"])
+        shown = (cards[i] for i in ids[:list_max] if i in cards)
+        return sorted(shown, key=lambda c: c["display_name"])
 
     out = []
     for post in posts:
@@ -367,10 +385,13 @@ def _payloads(viewer: Member, posts: Sequence[Post], yields: dict[int, PostYield
                 "reactions": post.reactions_count,
                 "engaged": y.engaged,
                 "connections": listed(y.connections),
+                "connections_total": len(y.connections),
                 "conversations": y.conversations,
                 "two_way": y.two_way,
                 "lasting": listed(y.lasting),
+                "lasting_total": len(y.lasting),
                 "followers": listed(y.followers),
+                "followers_total": len(y.followers),
                 "yield": y.yield_,
             }
         )
@@ -384,7 +405,7 @@ def rank_key(payload: dict[str, Any]) -> tuple[Any, ...]:
     """
     return (
         -payload["yield"],
-        -len(payload["lasting"]),
+        -payload["lasting_total"],
         -payload["two_way"],
         -payload["conversations"],
         -payload["created_at"].timestamp(),
@@ -404,7 +425,7 @@ def post_yield(member: Member, post_id: int) -> dict[str, Any]:
     from .queries import own_post_for_member
 
     post = own_post_for_member(member, post_id)
-    return _payloads(member, [post], {post.pk: yield_of_post(post)})[0]
+    return _payloads(member, [post], {post.pk: yield_of_post(post)}, list_max=POST_LIST_MAX)[0]
 
 
 def my_yields(member: Member) -> list[dict[str, Any]]:
@@ -413,7 +434,7 @@ def my_yields(member: Member) -> list[dict[str, Any]]:
     A fixed number of queries for any number of posts (posts, funnel, members, badges).
     """
     posts = list(Post.objects.filter(author=member).order_by("-created_at", "-id"))
-    payloads = _payloads(member, posts, yields_of_author(member.pk))
+    payloads = _payloads(member, posts, yields_of_author(member.pk), list_max=MY_LIST_MAX)
     return sorted(payloads, key=rank_key)
 
 

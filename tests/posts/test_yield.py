@@ -122,10 +122,10 @@ def test_Y2_connected_on_day_31_does_not_count(alice, bob):
     assert data["yield"] == 0
 
 
-def test_Y2_a_second_after_day_30_does_not_count(alice, bob):
+def test_Y2_a_microsecond_after_day_30_does_not_count(alice, bob):
     post = _post(alice)
     _react(bob, post)
-    late = E + 30 * DAY + timedelta(seconds=1)
+    late = E + 30 * DAY + timedelta(microseconds=1)
     _connect_by_invitation(alice, bob, sent=late, accepted=late)
     assert _yield(alice, post)["connections"] == []
 
