@@ -33,6 +33,7 @@ from django.utils import timezone
 
 from backsoon.accounts.actions import member_create
 from backsoon.accounts.models import Member
+from backsoon.demo_yield import ordinary_post_story
 
 DEMO_PASSWORD = "backsoon-demo"  # noqa: S105 - a published demo login, not a secret
 DEMO_LOGIN = "trainer"
@@ -479,6 +480,7 @@ class _Story:
         self.progress.step(f"{self.scale.invitations} invitations")
         self.messages()
         self.progress.step("private messages")
+        ordinary_post_story(trainer=self.trainer, now=self.now, rng=self.rng)  # TRIAGE-SPEC Y5
 
     # -- people ----------------------------------------------------------------------
 

@@ -19,7 +19,7 @@ def test_demo_tells_the_story_and_is_idempotent():
     demo_load(scale=SMALL, quiet=True)
     trainer = Member.objects.get(username="trainer")
     ceo = Member.objects.get(username="ceo.janssen")
-    post = Post.objects.get(author=trainer, is_share=False)
+    post = Post.objects.filter(author=trainer, is_share=False).latest("created_at")  # the viral one
     assert post.reactions_count == SMALL.reactions == post.reactions.count()
     assert post.comments_count == SMALL.comments == post.comments.count()
     assert post.shares_count == SMALL.shares == post.shares.count()
@@ -31,7 +31,9 @@ def test_demo_tells_the_story_and_is_idempotent():
     absence = Absence.objects.get(member=trainer)
     assert absence.state(absence.starts_at) == "active"
     assert Message.objects.filter(sender=trainer, kind="auto_reply").exists()
-    senders = Message.objects.filter(conversation__participants__member=trainer, kind="normal")
+    senders = Message.objects.filter(
+        conversation__participants__member=trainer, kind="normal", sent_at__gte=absence.starts_at
+    ).exclude(sender=trainer)
     assert (
         senders.values("sender").distinct().count()
         == Message.objects.filter(sender=trainer, kind="auto_reply").count()
@@ -51,3 +53,19 @@ def test_demo_is_deterministic_for_a_seed(django_db_blocker):
     Member.objects.all().delete()
     demo_load(scale=SMALL, quiet=True, seed=7)
     assert sorted(Member.objects.values_list("username", flat=True))[:50] == names
+
+
+def test_the_ordinary_post_yields_more_than_the_viral_one():
+    """TRIAGE-SPEC Y5: huge reach, tiny yield; a few dozen reactions in his field, more."""
+    from backsoon.posts.yields import yield_of_post
+
+    demo_load(scale=SMALL, quiet=True)
+    trainer = Member.objects.get(username="trainer")
+    posts = Post.objects.filter(author=trainer, is_share=False).order_by("created_at")
+    ordinary, viral = list(posts)
+    assert viral.impressions_count > 10 * ordinary.impressions_count
+    assert 20 <= ordinary.reactions_count <= 60 < viral.reactions_count
+    small, big = yield_of_post(viral), yield_of_post(ordinary)
+    assert big.yield_ > small.yield_
+    assert big.two_way >= 4 and len(big.lasting) >= 2 and len(big.connections) >= 8
+    assert big.conversations > big.two_way  # one he never answered

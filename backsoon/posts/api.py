@@ -15,7 +15,7 @@ from backsoon.apiauth import api_member
 from backsoon.pagination import keyset_page
 from backsoon.schemas import MAX_ID, AwayBadge, ErrorOut, Id, MemberOut, Page, PageParams
 
-from . import actions, queries
+from . import actions, queries, yields
 from .presenters import comment_payloads, post_payload, post_payloads
 
 router = Router(tags=["posts"])
@@ -293,3 +293,104 @@ def post_analytics(request: HttpRequest, post_id: int) -> dict[str, Any]:
     data = queries.post_analytics(_me(request), post_id)
     data["post"] = data["post"].pk
     return data
+
+
+# --- yield (TRIAGE-SPEC Y1-Y5) ---------------------------------------------------------
+
+
+class YieldOut(Schema):
+    post: int
+    created_at: datetime
+    excerpt: str = Field(..., description="The first line of the post, cut to 160 characters.")
+    is_share: bool
+    impressions: int = Field(..., description="An estimate (counted in batches).")
+    unique_viewers: int
+    reactions: int
+    engaged: int = Field(
+        ..., description="Members who reacted, commented, shared or were mentioned."
+    )
+    connections: list[MemberOut] = Field(
+        ..., description="New connections within 30 days (Y2); at most 50 (10 in /me/yield)."
+    )
+    connections_total: int
+    conversations: int = Field(..., description="1:1 conversations started within 30 days (Y3).")
+    two_way: int = Field(..., description="Of those, both wrote (automatic replies do not count).")
+    lasting: list[MemberOut] = Field(
+        ..., description="Both still write 30 days or more later; at most 50 (10 in /me/yield)."
+    )
+    lasting_total: int
+    followers: list[MemberOut] = Field(
+        ..., description="New followers within 30 days (Y4); at most 50 (10 in /me/yield)."
+    )
+    followers_total: int
+    yield_: int = Field(
+        ...,
+        alias="yield",
+        description="Engaged members who became a connection, a two-way conversation or a "
+        "follower.",
+    )
+
+
+class YieldPersonOut(Schema):
+    member: MemberOut
+    engaged_at: datetime = Field(..., description="Their first engagement with the post.")
+    how: list[str] = Field(..., description="reacted, commented, shared, mentioned")
+    connected: bool
+    conversation: bool
+    two_way: bool
+    lasting: bool
+    follower: bool
+
+
+class YieldPeopleParams(PageParams):
+    step: str = Field(
+        "engaged", description="engaged, connections, conversations, two_way, lasting, followers"
+    )
+
+
+class ReactorOut(Schema):
+    member: MemberOut
+    type: str
+    created_at: datetime
+
+
+@router.get(
+    "/posts/{post_id}/yield",
+    response={200: YieldOut, 403: ErrorOut, 404: ErrorOut},
+    by_alias=True,
+)
+def post_yield(request: HttpRequest, post_id: int) -> dict[str, Any]:
+    """What your post yielded: the funnel from reach to contacts (author only: 403 for a
+    post you may see but did not write, 404 for one you may not see)."""
+    return yields.post_yield(_me(request), post_id)
+
+
+@router.get(
+    "/posts/{post_id}/yield/people",
+    response={200: Page[YieldPersonOut], 403: ErrorOut, 404: ErrorOut, 422: ErrorOut},
+)
+def post_yield_people(
+    request: HttpRequest, post_id: int, params: Query[YieldPeopleParams]
+) -> dict[str, Any]:
+    """The people behind one step of your post's funnel, first engaged first."""
+    me = _me(request)
+    _post, rows, next_cursor = yields.people_for_member(
+        me, post_id, step=params.step, cursor=params.cursor, limit=params.limit
+    )
+    return {"items": yields.person_payloads(me, rows), "next_cursor": next_cursor}
+
+
+@router.get("/me/yield", response=list[YieldOut], by_alias=True)
+def my_yield(request: HttpRequest) -> list[dict[str, Any]]:
+    """All your posts side by side, highest yield first (never ranked by reach)."""
+    return yields.my_yields(_me(request))
+
+
+@router.get(
+    "/posts/{post_id}/reactions", response={200: Page[ReactorOut], 404: ErrorOut, 422: ErrorOut}
+)
+def reactions_list(request: HttpRequest, post_id: int, params: Query[PageParams]) -> dict[str, Any]:
+    """Who reacted to a post you may see, newest first."""
+    me = _me(request)
+    rows, next_cursor = queries.reactors_page(me, post_id, cursor=params.cursor, limit=params.limit)
+    return {"items": queries.reactor_payloads(me, rows), "next_cursor": next_cursor}

@@ -22,6 +22,7 @@ from backsoon.errors import Forbidden, Invalid, NotFound
 from backsoon.network.models import Block, Connection, Follow
 from backsoon.network.queries import block_between
 from backsoon.notifications.models import Notification
+from backsoon.pagination import keyset_page
 
 from . import analytics, ranking
 from .models import Comment, CommentMention, Post, PostImpressionHour, PostMention, Reaction
@@ -375,6 +376,41 @@ def post_analytics(member: Member, post_id: int, *, now: datetime | None = None)
             reactions_by_hour=reactions_by_hour,
         ),
     }
+
+
+def reactors_page(
+    member: Member, post_id: int, *, cursor: str | None = None, limit: int = 20
+) -> tuple[list[Reaction], str | None]:
+    """Who reacted to a post ``member`` may see, newest first (keyset paged).
+
+    Closed accounts and members blocked either way are left out.
+
+    Raises:
+        NotFound: the post is not visible to ``member``.
+        Invalid: bad cursor or limit.
+    """
+    post = post_for_member(member, post_id)
+    blocked = Block.objects.filter(
+        Q(blocker=member, blocked=OuterRef("member_id"))
+        | Q(blocked=member, blocker=OuterRef("member_id"))
+    )
+    rows = (
+        Reaction.objects.filter(post=post, member__is_active=True)
+        .exclude(Exists(blocked))
+        .select_related("member")
+    )
+    return keyset_page(rows, order=["-created_at", "-id"], cursor=cursor, limit=limit)
+
+
+def reactor_payloads(viewer: Member, rows: list[Reaction]) -> list[dict[str, Any]]:
+    """``{member, type, created_at}`` per reaction, member cards fetched in one go."""
+    from backsoon.accounts.presenters import member_cards
+
+    cards = member_cards(viewer, [r.member for r in rows])
+    return [
+        {"member": card, "type": r.type, "created_at": r.created_at}
+        for r, card in zip(rows, cards, strict=True)
+    ]
 
 
 # --- activity on your posts (the home page's side card) ----------------------------

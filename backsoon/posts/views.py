@@ -9,6 +9,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -24,7 +25,7 @@ from backsoon.errors import DomainError, Forbidden, Invalid, NotFound
 from backsoon.pagination import keyset_page
 from backsoon.web.net import current_member, not_found_page
 
-from . import actions, queries
+from . import actions, queries, yields
 from .forms import CommentForm, PostForm, ReactionForm, ShareForm
 from .models import Reaction
 from .presenters import comment_payloads, post_payload, post_payloads
@@ -141,11 +142,14 @@ def post_detail(request: HttpRequest, post_id: int) -> HttpResponse:
         by_parent.setdefault(reply["parent"], []).append(reply)
     for comment in top:
         comment["replies"] = by_parent.get(comment["id"], [])
+    # The author sees first what the post brought (TRIAGE-SPEC Y5).
+    funnel = _funnel(post, yields.yield_of_post(post)) if post.author_id == member.pk else None
     return render(
         request,
         "posts/post_detail.html",
         {
             "post": post_payload(member, post, html=True),
+            "funnel": funnel,
             "comments": top,
             "next_comments": next_cursor,
             "comment_form": CommentForm(),
@@ -332,22 +336,201 @@ def post_analytics(request: HttpRequest, post_id: int) -> HttpResponse:
         }
 
     # Hours and days in one chart would make each day look like a surge; two charts.
+    by_type = [{**r, "count": data["reactions"]["by_type"].get(r["value"], 0)} for r in REACTIONS]
     chart = {
         "hour": part("hour"),
         "day": part("day"),
-        "text": {"impressions": _("Impressions (estimate)"), "reactions": _("Reactions")},
+        "by_type": {
+            "labels": [str(r["label"]) for r in by_type],
+            "counts": [r["count"] for r in by_type],
+        },
+        "timezone": member.timezone,
+        "text": {
+            "impressions": _("Impressions (estimate)"),
+            "reactions": _("Reactions"),
+            "hour_axis": _("Hour (your time zone: %(zone)s)") % {"zone": member.timezone},
+            "day_axis": _("Day (your time zone: %(zone)s)") % {"zone": member.timezone},
+            "count_axis": _("Impressions"),
+            "reactions_axis": _("Reactions"),
+        },
     }
-    by_type = [{**r, "count": data["reactions"]["by_type"].get(r["value"], 0)} for r in REACTIONS]
     rate = data["engagement_rate"]
     return render(
         request,
         "posts/post_analytics.html",
         {
             "data": data,
+            "funnel": _funnel(data["post"], yields.yield_of_post(data["post"])),
             "post": post_payload(member, data["post"], html=True),
             "by_type": by_type,
             "rate_percent": None if rate is None else round(rate * 100, 1),
             "chart": chart,
             **post_context(member),
         },
+    )
+
+
+# --- yield (TRIAGE-SPEC Y1-Y5) ---------------------------------------------------------
+
+PEOPLE_PER_PAGE = 25
+MY_POSTS_PER_PAGE = 25
+MY_CHART_POSTS = 15
+STEP_TEXT = {
+    "engaged": (
+        gettext_lazy("Engaged"),
+        gettext_lazy("Reacted, commented, shared or were mentioned"),
+    ),
+    "connections": (
+        gettext_lazy("New connections"),
+        gettext_lazy("Connected within 30 days after engaging, not connected before"),
+    ),
+    "conversations": (
+        gettext_lazy("Conversations"),
+        gettext_lazy("A 1:1 conversation started within 30 days"),
+    ),
+    "two_way": (
+        gettext_lazy("Two-way conversations"),
+        gettext_lazy("Both of you wrote (automatic replies do not count)"),
+    ),
+    "lasting": (
+        gettext_lazy("Lasting contacts"),
+        gettext_lazy("Both still write 30 days or more after the first message"),
+    ),
+    "followers": (
+        gettext_lazy("New followers"),
+        gettext_lazy("Started following you within 30 days after engaging"),
+    ),
+}
+
+
+def _funnel(post: Any, y: yields.PostYield) -> dict[str, Any]:
+    """The funnel of a post for the pages: reach, then each step with its people."""
+    counts = {
+        "engaged": y.engaged,
+        "connections": len(y.connections),
+        "conversations": y.conversations,
+        "two_way": y.two_way,
+        "lasting": len(y.lasting),
+        "followers": len(y.followers),
+    }
+    steps = [
+        {
+            "key": "impressions",
+            "label": _("Impressions"),
+            "help": _("an estimate: counted in batches"),
+            "value": post.impressions_count,
+        },
+        {
+            "key": "unique_viewers",
+            "label": _("Unique viewers"),
+            "help": _("members who saw it at least once"),
+            "value": post.unique_viewers,
+        },
+    ]
+    for key in yields.STEPS:
+        label, help_text = STEP_TEXT[key]
+        steps.append(
+            {
+                "key": key,
+                "label": label,
+                "help": help_text,
+                "value": counts[key],
+                "url": reverse("posts:yield_people", args=[post.pk, key]),
+            }
+        )
+    return {"post_id": post.pk, "yield": y.yield_, "steps": steps}
+
+
+@login_required
+@require_GET
+def post_yield_people(request: HttpRequest, post_id: int, step: str) -> HttpResponse:
+    """The people behind one step of your post's funnel, paged, each with a message link."""
+    member = current_member(request)
+    if step not in STEP_TEXT:
+        return not_found_page(request)
+    cursor = request.GET.get("cursor") or None
+    try:
+        post, rows, next_cursor = yields.people_for_member(
+            member, post_id, step=step, cursor=cursor, limit=PEOPLE_PER_PAGE
+        )
+    except NotFound:
+        return not_found_page(request)
+    except Forbidden as exc:
+        return _forbidden(request, exc)
+    except Invalid:
+        return redirect("posts:yield_people", post_id=post_id, step=step)
+    label, help_text = STEP_TEXT[step]
+    return render(
+        request,
+        "posts/yield_people.html",
+        {
+            "post": post_payload(member, post, html=True),
+            "funnel": _funnel(post, yields.yield_of_post(post)),
+            "step": step,
+            "step_label": label,
+            "step_help": help_text,
+            "people": yields.person_payloads(member, rows),
+            "next_cursor": next_cursor,
+            "first_page": cursor is None,
+            **post_context(member),
+        },
+    )
+
+
+@login_required
+@require_GET
+def post_reactions(request: HttpRequest, post_id: int) -> HttpResponse:
+    """Who reacted to a post (anyone who may see the post), newest first, paged."""
+    member = current_member(request)
+    cursor = request.GET.get("cursor") or None
+    try:
+        rows, next_cursor = queries.reactors_page(
+            member, post_id, cursor=cursor, limit=PEOPLE_PER_PAGE
+        )
+    except NotFound:
+        return not_found_page(request)
+    except Invalid:
+        return redirect("posts:reactions", post_id=post_id)
+    post = queries.post_for_member(member, post_id)
+    labels = {r["value"]: r["label"] for r in REACTIONS}
+    reactors = [
+        {**row, "label": labels.get(row["type"], row["type"])}
+        for row in queries.reactor_payloads(member, rows)
+    ]
+    return render(
+        request,
+        "posts/reactions.html",
+        {
+            "post": post_payload(member, post, html=True),
+            "reactors": reactors,
+            "next_cursor": next_cursor,
+            "first_page": cursor is None,
+            **post_context(member),
+        },
+    )
+
+
+@login_required
+@require_GET
+def my_yield(request: HttpRequest) -> HttpResponse:
+    """All your posts side by side, ranked by yield with reach beside it: a table and a chart."""
+    member = current_member(request)
+    rows = yields.my_yields(member)
+    page = Paginator(rows, MY_POSTS_PER_PAGE).get_page(request.GET.get("page"))
+    top = rows[:MY_CHART_POSTS]
+    chart = {
+        "labels": [(r["excerpt"] or _("(a share)"))[:40] for r in top],
+        "yield": [r["yield"] for r in top],
+        "impressions": [r["impressions"] for r in top],
+        "text": {
+            "yield": _("Yield (people who became contacts)"),
+            "impressions": _("Reach (impressions)"),
+            "yield_axis": _("People"),
+            "impressions_axis": _("Impressions"),
+        },
+    }
+    return render(
+        request,
+        "posts/my_yield.html",
+        {"page": page, "total": len(rows), "chart": chart, "offset": page.start_index() - 1},
     )
