@@ -176,7 +176,8 @@ def two_factor_check(*, member: Member, code: str, ip: str, now: datetime | None
     if not code.strip():
         raise Forbidden(gettext("Enter the code from your authenticator app."), code="otp_required")
     key = otp_throttle_key(member)
-    actions.login_check_throttle(username=key, ip=ip)
+    # Stored before it is checked (the throttle's one way in): a right code clears it.
+    actions.login_attempt_begin(username=key, ip=ip)
     device = TwoFactor.objects.filter(member=member).first()
     if device is None:
         raise NotFound(gettext("Two-factor authentication is off."), code="two_factor_off")
@@ -193,7 +194,6 @@ def two_factor_check(*, member: Member, code: str, ip: str, now: datetime | None
     ):
         kind = "recovery"
     if not kind:
-        actions.login_failure_record(username=key, ip=ip)
         raise Forbidden(gettext("That code is not right."), code="bad_otp")
     actions.login_success_record(username=key)
     return kind
