@@ -108,7 +108,10 @@ def test_finding5_admin_login_still_works(alice):
     client = Client()
     response = _admin_login(client, "alice", PASSWORD)
     assert response.status_code == 302
-    assert client.get("/admin/").status_code == 200
+    # The password was right: staff then need their second factor (set up first).
+    response = client.get("/admin/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/settings/security/two-factor/")
 
 
 # Issue 14, finding 6: the throttle could be raced (checked first, failure recorded after).
