@@ -643,7 +643,7 @@ class _Story:
             Post.objects.filter(pk=row["post_id"]).update(reactions_count=row["n"])
 
     def viral_post(self) -> None:
-        from backsoon.notifications.models import Notification
+        from backsoon.notifications.actions import notification_add
         from backsoon.posts.models import Comment, Post, PostMention
 
         self.post = Post.objects.create(
@@ -659,13 +659,13 @@ class _Story:
             created_at=self.post_at,
         )
         PostMention.objects.create(post=self.post, member=self.ceo)
-        Notification.objects.create(
-            recipient=self.ceo,
+        notification_add(
+            recipient_id=self.ceo.pk,
             type="mention",
-            actor=self.trainer,
+            actor_id=self.trainer.pk,
             subject_type="post",
             subject_id=self.post.pk,
-            created_at=self.post_at,
+            at=self.post_at,
         )
         # Others mention the trainer while he is away (they show in his digest).
         mention_texts = [
@@ -678,14 +678,14 @@ class _Story:
             at = self.away_from + timedelta(seconds=self.rng.uniform(0, window))
             mentioning = Post.objects.create(author_id=author, body=text, created_at=at)
             PostMention.objects.create(post=mentioning, member=self.trainer)
-            Notification.objects.create(
-                recipient=self.trainer,
+            notification_add(
+                recipient_id=self.trainer.pk,
                 type="mention",
                 actor_id=author,
                 subject_type="post",
                 subject_id=mentioning.pk,
-                created_at=at,
-                pushed=False,
+                recipient_away=True,
+                at=at,
             )
         # The executive answers within five minutes.
         self.ceo_comment = Comment.objects.create(
@@ -697,7 +697,7 @@ class _Story:
         )
 
     def reactions(self) -> None:
-        from backsoon.notifications.models import Notification
+        from backsoon.notifications.actions import notification_add
         from backsoon.posts.models import Post, Reaction
 
         rng = self.rng
@@ -716,19 +716,19 @@ class _Story:
         Reaction.objects.bulk_create(rows, batch_size=5000)
         last = max(rows, key=lambda r: r.created_at)
         Post.objects.filter(pk=self.post.pk).update(reactions_count=self.scale.reactions)
-        Notification.objects.create(
-            recipient=self.trainer,
+        notification_add(
+            recipient_id=self.trainer.pk,
             type="reaction",
             actor_id=last.member_id,
             subject_type="post",
             subject_id=self.post.pk,
             group_key=f"post:{self.post.pk}:reaction",
             count=self.scale.reactions,
-            created_at=last.created_at,
+            at=last.created_at,
         )
 
     def comments_and_shares(self) -> None:
-        from backsoon.notifications.models import Notification
+        from backsoon.notifications.actions import notification_add
         from backsoon.posts.models import Comment, Post
 
         rng = self.rng
@@ -761,30 +761,20 @@ class _Story:
         )
         last_comment = max(rows, key=lambda c: c.created_at)
         last_share = max(shares, key=lambda s: s.created_at)
-        Notification.objects.bulk_create(
-            [
-                Notification(
-                    recipient=self.trainer,
-                    type="comment",
-                    actor_id=last_comment.author_id,
-                    subject_type="post",
-                    subject_id=self.post.pk,
-                    group_key=f"post:{self.post.pk}:comment",
-                    count=self.scale.comments,
-                    created_at=last_comment.created_at,
-                ),
-                Notification(
-                    recipient=self.trainer,
-                    type="share",
-                    actor_id=last_share.author_id,
-                    subject_type="post",
-                    subject_id=self.post.pk,
-                    group_key=f"post:{self.post.pk}:share",
-                    count=self.scale.shares,
-                    created_at=last_share.created_at,
-                ),
-            ]
-        )
+        for kind, actor_id, count, at in (
+            ("comment", last_comment.author_id, self.scale.comments, last_comment.created_at),
+            ("share", last_share.author_id, self.scale.shares, last_share.created_at),
+        ):
+            notification_add(
+                recipient_id=self.trainer.pk,
+                type=kind,
+                actor_id=actor_id,
+                subject_type="post",
+                subject_id=self.post.pk,
+                group_key=f"post:{self.post.pk}:{kind}",
+                count=count,
+                at=at,
+            )
 
     def impressions(self) -> None:
         """3,000,000 impressions over the hours since posting, in a viral curve (bulk path:
@@ -855,14 +845,11 @@ class _Story:
         self.holiday = absence_create(member=self.trainer, data=data)
 
     def invitations(self) -> None:
-        """Hundreds of invitations during the holiday, most with a note, from everywhere;
-        the away badge is stored with each (I1), and people sharing 3+ connections are
-        accepted at once by the absence's policy (I2)."""
-        from backsoon.away.queries import badge
-        from backsoon.network.actions import connection_create
-        from backsoon.network.models import Invitation
-        from backsoon.network.queries import mutual_counts
-        from backsoon.notifications.models import Notification
+        """Hundreds of invitations during the holiday, most with a note, from everywhere,
+        each sent through ``invitation_send`` at its moment of the holiday: the away badge
+        is stored with each (I1), and people sharing 3+ connections are accepted at once
+        by the absence's policy (I2)."""
+        from backsoon.network.actions import invitation_send
 
         rng = self.rng
         known = set(self.trainer_connections)
@@ -875,57 +862,21 @@ class _Story:
                 self.scale.invitations - self.scale.invitations // 2 - self.scale.collectors,
             )
         )
-        mutual = mutual_counts(self.trainer.pk, senders)
         countries = ["Japan", "Ghana", "India", "Brazil", "Nigeria", "Germany", "the UK", "Spain"]
-        shown = badge(self.holiday, viewer_is_connection=False, language="en")
-        away_badge = {
-            "until": shown["until"].isoformat(),
-            "until_date": shown["until_date"].isoformat(),
-            "message": shown["message"],
-            "backup": shown["backup"],
-        }
         window = (self.now - self.away_from).total_seconds()
-        rows, notifications, accepted = [], [], []
-        for sender in senders:
-            at = self.away_from + timedelta(seconds=rng.uniform(0, window))
-            auto = mutual.get(sender, 0) >= 3
-            note = (
-                ""
-                if rng.random() < 0.3
-                else rng.choice(NOTES).format(country=rng.choice(countries))
-            )
-            rows.append(
-                Invitation(
-                    from_member_id=sender,
-                    to_member_id=self.trainer.pk,
-                    pair_low=min(sender, self.trainer.pk),
-                    pair_high=max(sender, self.trainer.pk),
-                    note=note,
-                    created_at=at,
-                    away_badge=away_badge,
-                    status="accepted" if auto else "pending",
-                    responded_at=at if auto else None,
-                    auto_accepted=auto,
+        moments = sorted(
+            self.away_from + timedelta(seconds=rng.uniform(0, window)) for _ in senders
+        )
+        notes = [
+            "" if rng.random() < 0.3 else rng.choice(NOTES).format(country=rng.choice(countries))
+            for _ in senders
+        ]
+        members = Member.objects.in_bulk(senders)
+        with transaction.atomic():
+            for sender, at, note in zip(senders, moments, notes, strict=True):
+                invitation_send(
+                    sender=members[sender], to_username=self.trainer.username, note=note, at=at
                 )
-            )
-            if auto:
-                accepted.append(sender)
-        Invitation.objects.bulk_create(rows)
-        for inv in Invitation.objects.filter(to_member=self.trainer, auto_accepted=False):
-            notifications.append(
-                Notification(
-                    recipient=self.trainer,
-                    type="invitation_received",
-                    actor_id=inv.from_member_id,
-                    subject_type="invitation",
-                    subject_id=inv.pk,
-                    created_at=inv.created_at,
-                    pushed=False,
-                )
-            )
-        Notification.objects.bulk_create(notifications)
-        for sender in accepted:
-            connection_create(a_id=sender, b_id=self.trainer.pk)
 
     def messages(self) -> None:
         """Dozens of conversations during the holiday through message_send, so every

@@ -15,13 +15,12 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from backsoon.errors import DomainError, NotFound, RateLimited
 from backsoon.web.forms import add_domain_error, error_text
-from backsoon.web.net import client_ip, current_member, with_retry_after
+from backsoon.web.net import client_ip, current_member, safe_url, with_retry_after
 
 from . import actions, queries, two_factor
 from .forms import CodeForm, PasswordChangeForm, TokenCreateForm, TwoFactorDisableForm
@@ -32,14 +31,6 @@ from .models import Member
 SESSION_SETUP_SECRET = "backsoon_2fa_setup_secret"  # noqa: S105 - a session key name
 # How long the code step waits after the password, in seconds.
 PENDING_SECONDS = 5 * 60
-
-
-def _safe(request: HttpRequest, target: str | None) -> str | None:
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return None
 
 
 # -- signing in: the code step -------------------------------------------------------
@@ -65,7 +56,7 @@ def _pending_member(request: HttpRequest) -> tuple[Member | None, str]:
     if not pending or time.time() - pending.get("at", 0) > PENDING_SECONDS:
         return None, ""
     member = Member.objects.filter(pk=int(pending.get("member") or 0), is_active=True).first()
-    return member, _safe(request, pending.get("next")) or reverse("web:home")
+    return member, safe_url(request, pending.get("next")) or reverse("web:home")
 
 
 @require_http_methods(["GET", "POST"])
@@ -203,7 +194,7 @@ def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def two_factor_setup(request: HttpRequest) -> HttpResponse:
     member = current_member(request)
-    next_url = _safe(request, request.POST.get("next") or request.GET.get("next"))
+    next_url = safe_url(request, request.POST.get("next") or request.GET.get("next"))
     if two_factor.two_factor_enabled(member):
         return redirect(next_url or reverse("accounts:security"))
     secret = request.session.get(SESSION_SETUP_SECRET)

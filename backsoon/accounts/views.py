@@ -8,13 +8,13 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from backsoon.errors import DomainError, NotFound, RateLimited
 from backsoon.web.forms import add_domain_error
-from backsoon.web.net import client_ip, current_member
+from backsoon.web.net import client_ip, current_member, safe_next
 
 from . import actions, queries
 from .backends import BACKEND
@@ -22,17 +22,6 @@ from .forms import LoginForm, ProfileForm, SignupForm
 from .presenters import member_card, member_cards
 from .security_views import login_code_begin
 from .two_factor import two_factor_enabled
-
-
-def _safe_next(request: HttpRequest, default: str = "web:home") -> str:
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    from django.urls import reverse
-
-    return reverse(default)
 
 
 @require_http_methods(["GET", "POST"])
@@ -90,11 +79,11 @@ def login_view(request: HttpRequest) -> HttpResponse:
                 form.add_error(None, _("Wrong username or password."))
                 status = 401
             elif two_factor_enabled(member):
-                return login_code_begin(request, member, _safe_next(request))
+                return login_code_begin(request, member, safe_next(request) or reverse("web:home"))
             else:
                 # login() rotates the session key: no session fixation.
                 login(request, member, backend=BACKEND)
-                return redirect(_safe_next(request))
+                return redirect(safe_next(request) or reverse("web:home"))
     response = render(
         request,
         "accounts/login.html",

@@ -17,7 +17,6 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import formats, timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -27,7 +26,7 @@ from backsoon.accounts.queries import member_by_username
 from backsoon.errors import Conflict, DomainError, NotFound
 from backsoon.network.queries import connections_of
 from backsoon.web.forms import error_text
-from backsoon.web.net import current_member, not_found_page
+from backsoon.web.net import current_member, not_found_page, safe_next
 
 from . import actions, queries
 from .forms import AbsenceForm, PreviewValues, initial_for, initial_for_new, is_whole_days
@@ -60,16 +59,6 @@ FIELD_FOR_CODE = {
 
 
 # -- helpers ------------------------------------------------------------------------
-
-
-def _next_url(request: HttpRequest) -> str | None:
-    """The local page to go back to after a POST, or None (open redirects refused)."""
-    target = request.POST.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return None
 
 
 def _day_range(first: date, last: date) -> str:
@@ -398,13 +387,13 @@ def absence_end(request: HttpRequest, absence_id: int) -> HttpResponse:
     else:
         if ended is None:
             messages.success(request, _("Your scheduled absence is cancelled."))
-            return redirect(_next_url(request) or reverse("away:index"))
+            return redirect(safe_next(request) or reverse("away:index"))
         messages.success(
             request,
             _("Welcome back, %(name)s. Your automatic replies are off.")
             % {"name": member.first_name},
         )
-    return redirect(_next_url(request) or reverse("away:index"))
+    return redirect(safe_next(request) or reverse("away:index"))
 
 
 @login_required

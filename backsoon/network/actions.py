@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
@@ -25,7 +25,9 @@ INVITATIONS_PER_WEEK = 100
 AUTO_ACCEPT_MIN_MUTUAL = 3  # AWAY-SPEC I2
 
 
-def invitation_send(*, sender: Member, to_username: str, note: str = "") -> Invitation:
+def invitation_send(
+    *, sender: Member, to_username: str, note: str = "", at: datetime | None = None
+) -> Invitation:
     """Invite a member to connect.
 
     If the recipient is away now, the invitation carries their away badge as the
@@ -39,6 +41,9 @@ def invitation_send(*, sender: Member, to_username: str, note: str = "") -> Invi
         Conflict: already connected, an invitation is pending either way, or the
             21-day cool-down after an ignored or withdrawn invitation runs.
         RateLimited: more than 100 invitations in 7 days.
+
+    ``at`` is when it is sent: now, unless a story is told afterwards (``backsoon
+    demo`` sends its invitations at moments during the holiday it tells of).
     """
     from backsoon.away.queries import active_absence, badge
 
@@ -56,7 +61,7 @@ def invitation_send(*, sender: Member, to_username: str, note: str = "") -> Invi
     if queries.are_connected(sender.pk, recipient.pk):
         raise Conflict(gettext("You are already connected."), code="already_connected")
     _check_pending(sender, recipient)
-    now = timezone.now()
+    now = at or timezone.now()
     _check_cooldown(sender, recipient, now)
     week_ago = now - timedelta(days=7)
     sent = Invitation.objects.filter(from_member=sender, created_at__gt=week_ago)

@@ -13,7 +13,6 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import formats
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -21,7 +20,7 @@ from backsoon.accounts.models import Member
 from backsoon.accounts.presenters import member_cards
 from backsoon.errors import DomainError
 from backsoon.web.forms import error_text
-from backsoon.web.net import current_member, with_retry_after
+from backsoon.web.net import current_member, safe_next, with_retry_after
 
 from . import actions, queries
 from .forms import ConnectionSearchForm, InviteForm
@@ -30,16 +29,6 @@ from .models import Block, Invitation
 CONNECTIONS_PER_PAGE = 30
 INVITATIONS_SHOWN = 100
 SUGGESTIONS_SHOWN = 8
-
-
-def _next_url(request: HttpRequest) -> str | None:
-    """The local page to go back to after a POST, or None."""
-    target = request.POST.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return None
 
 
 def stored_badge(away_badge: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -182,7 +171,7 @@ def invite(request: HttpRequest) -> HttpResponse:
     """
     member = current_member(request)
     form = InviteForm(request.POST)
-    next_url = _next_url(request)
+    next_url = safe_next(request)
     status = 422
     refused: DomainError | None = None
     if form.is_valid():
@@ -266,7 +255,7 @@ def _respond(request: HttpRequest, invitation_id: int, how: str) -> HttpResponse
             )
     except DomainError as exc:
         messages.error(request, error_text(exc))
-    return redirect(_next_url(request) or reverse("network:index"))
+    return redirect(safe_next(request) or reverse("network:index"))
 
 
 @login_required
@@ -297,7 +286,7 @@ def connection_remove(request: HttpRequest, username: str) -> HttpResponse:
         messages.error(request, error_text(exc))
     else:
         messages.success(request, _("Connection removed."))
-    return redirect(_next_url(request) or reverse("network:index"))
+    return redirect(safe_next(request) or reverse("network:index"))
 
 
 def _member_action(request: HttpRequest, username: str, how: str) -> HttpResponse:
@@ -319,7 +308,7 @@ def _member_action(request: HttpRequest, username: str, how: str) -> HttpRespons
             messages.success(request, _("Unblocked."))
     except DomainError as exc:
         messages.error(request, error_text(exc))
-    return redirect(_next_url(request) or reverse("accounts:profile", args=[username.lower()]))
+    return redirect(safe_next(request) or reverse("accounts:profile", args=[username.lower()]))
 
 
 @login_required

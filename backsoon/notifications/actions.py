@@ -26,16 +26,23 @@ def notification_add(
     subject_id: int,
     group_key: str | None = None,
     recipient_away: bool = False,
+    count: int = 1,
+    at: datetime | None = None,
 ) -> None:
     """Tell a member something, grouping repeats of ``group_key`` into one unread row.
 
     Runs inside the caller's transaction. The live push happens on commit, and not
     at all for held types while the recipient is away (P4): those stay in the list
     and the digest.
+
+    Args:
+        count: how many events of the group this is (``backsoon demo`` records the
+            6,329 reactions of its story at once); 1 for one event.
+        at: when it happened; now unless the story is told afterwards (the demo).
     """
-    now = timezone.now()
+    now = at or timezone.now()
     pushed = not (recipient_away and type in HELD_WHILE_AWAY)
-    if group_key is None or not _bump(recipient_id, group_key, actor_id, now):
+    if group_key is None or not _bump(recipient_id, group_key, actor_id, now, by=count):
         try:
             with transaction.atomic():
                 Notification.objects.create(
@@ -45,20 +52,23 @@ def notification_add(
                     subject_type=subject_type,
                     subject_id=subject_id,
                     group_key=group_key,
+                    count=count,
                     created_at=now,
                     pushed=pushed,
                 )
         except IntegrityError:
             # Another transaction created the unread group row first; join it.
-            _bump(recipient_id, group_key or "", actor_id, now)
+            _bump(recipient_id, group_key or "", actor_id, now, by=count)
     if pushed:
         publish_on_commit([recipient_id], {"type": "notification", "kind": type})
 
 
-def _bump(recipient_id: int, group_key: str, actor_id: int | None, now: datetime) -> bool:
+def _bump(
+    recipient_id: int, group_key: str, actor_id: int | None, now: datetime, *, by: int = 1
+) -> bool:
     updated = Notification.objects.filter(
         recipient_id=recipient_id, group_key=group_key, read_at__isnull=True
-    ).update(count=F("count") + 1, actor_id=actor_id, created_at=now)
+    ).update(count=F("count") + by, actor_id=actor_id, created_at=now)
     return updated > 0
 
 

@@ -14,7 +14,6 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import formats
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -23,7 +22,7 @@ from backsoon.accounts.models import Member
 from backsoon.accounts.presenters import member_card
 from backsoon.errors import DomainError, Forbidden, Invalid, NotFound
 from backsoon.pagination import keyset_page
-from backsoon.web.net import current_member, not_found_page
+from backsoon.web.net import current_member, not_found_page, safe_next
 
 from . import actions, queries, yields
 from .forms import CommentForm, PostForm, ReactionForm, ShareForm
@@ -43,15 +42,6 @@ COMMENTS_PER_PAGE = 50  # top-level comments per page, each with all its replies
 
 def _forbidden(request: HttpRequest, exc: DomainError) -> HttpResponse:
     return render(request, "posts/forbidden.html", {"detail": exc.detail}, status=403)
-
-
-def _back(request: HttpRequest, default: str) -> HttpResponse:
-    target = request.POST.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return redirect(target)
-    return redirect(default)
 
 
 def _away_notice(request: HttpRequest, mentioned_away: list[dict[str, Any]]) -> None:
@@ -166,7 +156,7 @@ def reaction(request: HttpRequest, post_id: int) -> HttpResponse:
     default = reverse("posts:detail", args=[post_id])
     if not form.is_valid():
         messages.error(request, _("Choose one of the reactions."))
-        return _back(request, default)
+        return redirect(safe_next(request) or default)
     try:
         if form.cleaned_data["remove"]:
             actions.reaction_remove(member=member, post_id=post_id)
@@ -176,7 +166,7 @@ def reaction(request: HttpRequest, post_id: int) -> HttpResponse:
         return not_found_page(request)
     except DomainError as exc:
         messages.error(request, str(exc.detail))
-    return _back(request, default)
+    return redirect(safe_next(request) or default)
 
 
 @login_required
