@@ -91,9 +91,14 @@ def test_finding7_driver_errors_are_classified():
 
     assert database_unavailable(sqlite3.OperationalError(READ_ONLY))
     assert database_unavailable(OperationalError(DISK_FULL))
-    wrapped = OperationalError("wrapped")
-    wrapped.__cause__ = type("ReadOnlySqlTransaction", (Exception,), {"sqlstate": "25006"})()
-    assert database_unavailable(wrapped)
+    psycopg_errors = pytest.importorskip("psycopg.errors")
+    for driver_error in (psycopg_errors.ReadOnlySqlTransaction, psycopg_errors.DiskFull):
+        # Django wraps the driver's error (InternalError, OperationalError): the cause decides.
+        wrapped = OperationalError("wrapped")
+        wrapped.__cause__ = driver_error("cannot execute INSERT in a read-only transaction")
+        assert database_unavailable(wrapped)
+        assert database_unavailable(driver_error("x"))
+    assert not database_unavailable(psycopg_errors.UniqueViolation("duplicate key"))
     assert not database_unavailable(OperationalError("no such column: x"))
     assert not database_unavailable(ValueError(READ_ONLY))
     assert not database_unavailable(None)
