@@ -230,6 +230,9 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
+# Database sessions that fall back to a signed cookie while the database is full or
+# read-only, so signing in still works then (backsoon/accounts/sessions.py).
+SESSION_ENGINE = "backsoon.accounts.sessions"
 CSRF_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = _env_bool("SECURE_COOKIES")
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE

@@ -8,13 +8,15 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth import password_validation
+from django.core.cache import cache
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from backsoon.db.failures import database_unavailable
 from backsoon.errors import Conflict, Forbidden, Invalid, NotFound, RateLimited
 
 from .models import ApiToken, LoginFailure, Member
@@ -255,7 +257,7 @@ def member_change_password(
         ApiToken.objects.filter(member=member, revoked_at__isnull=True).update(revoked_at=now)
 
 
-def login_attempt_begin(*, username: str, ip: str) -> LoginFailure:
+def login_attempt_begin(*, username: str, ip: str) -> LoginFailure | None:
     """Count a login attempt against its username and address, before checking it.
 
     The attempt is stored first (one INSERT that commits on its own, outside any
@@ -268,8 +270,12 @@ def login_attempt_begin(*, username: str, ip: str) -> LoginFailure:
     The stored row is the failure: ``login_success_record`` deletes it (and the
     username's earlier failures) when the password was right.
 
+    While the database refuses writes (full disk, read-only) the attempts are counted
+    in the cache instead (``_login_attempt_count_in_cache``), so signing in still works
+    and is still throttled.
+
     Returns:
-        The stored attempt.
+        The stored attempt (None when counted in the cache).
 
     Raises:
         RateLimited: more than ``LOGIN_FAILURE_LIMIT`` attempts for this username or
@@ -281,8 +287,14 @@ def login_attempt_begin(*, username: str, ip: str) -> LoginFailure:
     limit = settings.LOGIN_FAILURE_LIMIT
     username = normalize_username(username)[:150]
     ip = ip[:45]
-    with transaction.atomic():  # a savepoint when called inside a transaction
-        attempt = LoginFailure.objects.create(username=username, ip=ip, at=now)
+    try:
+        with transaction.atomic():  # a savepoint when called inside a transaction
+            attempt = LoginFailure.objects.create(username=username, ip=ip, at=now)
+    except DatabaseError as exc:
+        if not database_unavailable(exc):
+            raise
+        _login_attempt_count_in_cache(username=username, ip=ip)
+        return None
     recent = LoginFailure.objects.filter(at__gt=now - window)
     counts = recent.filter(Q(username=username) | Q(ip=ip)).aggregate(
         by_username=Count("id", filter=Q(username=username)), by_ip=Count("id", filter=Q(ip=ip))
@@ -310,15 +322,52 @@ def login_attempt_begin(*, username: str, ip: str) -> LoginFailure:
     )
 
 
+def _login_attempt_count_in_cache(*, username: str, ip: str) -> None:
+    """The throttle while the database can not record attempts: a counter per username
+    and per address in the cache (Redis when set: shared by every process; else this
+    process's memory), for a fixed window from the first attempt.
+
+    Raises:
+        RateLimited: more than ``LOGIN_FAILURE_LIMIT`` attempts in the window.
+    """
+    window = settings.LOGIN_FAILURE_WINDOW_SECONDS
+    for key in (f"login-attempts:u:{username}", f"login-attempts:ip:{ip}"):
+        cache.add(key, 0, timeout=window)
+        try:
+            count = cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.add(key, 1, timeout=window)
+            count = 1
+        if count > settings.LOGIN_FAILURE_LIMIT:
+            raise RateLimited(
+                gettext("Too many failed login attempts. Try again later."),
+                retry_after=window,
+                code="login_throttled",
+            )
+
+
 def login_failure_prune(*, now: datetime | None = None) -> None:
     """Forget attempts older than a day (run after a failure, so the table stays small)."""
     now = now or timezone.now()
-    LoginFailure.objects.filter(at__lt=now - timedelta(days=1)).delete()
+    try:
+        with transaction.atomic():
+            LoginFailure.objects.filter(at__lt=now - timedelta(days=1)).delete()
+    except DatabaseError as exc:
+        if not database_unavailable(exc):
+            raise
 
 
 def login_success_record(*, username: str) -> None:
-    """A successful login clears the failures counted against that username."""
-    LoginFailure.objects.filter(username=normalize_username(username)).delete()
+    """A successful login clears the failures counted against that username (left for
+    the window to expire while the database refuses writes)."""
+    username = normalize_username(username)
+    cache.delete(f"login-attempts:u:{username}")
+    try:
+        with transaction.atomic():
+            LoginFailure.objects.filter(username=username).delete()
+    except DatabaseError as exc:
+        if not database_unavailable(exc):
+            raise
 
 
 def member_authenticate(*, username: str, password: str, ip: str) -> Member | None:

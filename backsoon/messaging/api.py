@@ -120,6 +120,7 @@ def _prefetched_members(participant: Any) -> list[Member]:
 
 
 def _one(viewer: Member, conversation: Conversation) -> dict[str, Any]:
+    queries.hide_blocked_last_messages(viewer, [conversation])
     participants = queries.active_participants(conversation)
     mine = next(p for p in participants if p.member_id == viewer.pk)
     return conversation_payloads(
@@ -156,6 +157,7 @@ def conversation_list(request: HttpRequest, params: Query[PageParams]) -> dict[s
         cursor=params.cursor,
         limit=params.limit,
     )
+    queries.hide_blocked_last_messages(member, rows)
     return {
         "items": conversation_payloads(
             member,
@@ -205,7 +207,7 @@ def message_list(
     """Messages oldest first; ``after`` (a message id) or ``cursor`` continues a listing."""
     member = api_member(request)
     conversation = queries.conversation_for_member(member, conversation_id)
-    qs = queries.messages_of(conversation)
+    qs = queries.messages_of(conversation, viewer=member)
     if params.after is not None:
         qs = qs.filter(pk__gt=params.after)
     rows, next_cursor = keyset_page(qs, order=["id"], cursor=params.cursor, limit=params.limit)

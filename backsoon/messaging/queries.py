@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
-from django.db.models import Prefetch, QuerySet, Sum
+from collections.abc import Iterable
+
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
 from django.utils.translation import gettext
 
 from backsoon.accounts.models import Member
 from backsoon.errors import NotFound
+from backsoon.network.models import Block
 
 from .models import Conversation, Message, Participant
 
 
 def conversation_for_member(member: Member, conversation_id: int) -> Conversation:
     """A conversation ``member`` takes part in (and has not left).
+
+    Annotated with ``last_hidden``: whether its last message is one ``member`` may not
+    read (see ``hide_blocked_last_messages``).
 
     Raises:
         NotFound: no such conversation, or the member is not a participant:
@@ -25,6 +31,7 @@ def conversation_for_member(member: Member, conversation_id: int) -> Conversatio
             participants__left_at__isnull=True,
         )
         .select_related("last_message__sender")
+        .annotate(last_hidden=_last_sender_blocked(member.pk))
         .first()
     )
     if conversation is None:
@@ -44,11 +51,15 @@ def inbox(member: Member) -> QuerySet[Participant]:
     """The member's conversations as their Participant rows, to be ordered by the caller.
 
     Each row brings its conversation, last message and sender, and the active
-    participants with their members, in a fixed number of queries.
+    participants with their members, in a fixed number of queries; ``last_hidden``
+    says whether that last message is one ``member`` may not read.
     """
     return (
         Participant.objects.filter(member=member, left_at__isnull=True)
         .select_related("conversation__last_message__sender")
+        .annotate(
+            last_hidden=_last_sender_blocked(member.pk, "conversation__last_message__sender_id")
+        )
         .prefetch_related(
             Prefetch(
                 "conversation__participants",
@@ -68,8 +79,64 @@ def unread_total(member: Member) -> int:
     return int(total or 0)
 
 
-def messages_of(conversation: Conversation) -> QuerySet[Message]:
-    return Message.objects.filter(conversation=conversation).select_related("sender")
+def messages_of(conversation: Conversation, *, viewer: Member) -> QuerySet[Message]:
+    """The messages of a conversation that ``viewer`` may read, with their senders.
+
+    Messages of a member with whom ``viewer`` has a block (either way) are left out:
+    in a group someone else started, blocking still hides them (issue 14, finding 6).
+    """
+    return _readable_by(
+        Message.objects.filter(conversation=conversation), viewer.pk
+    ).select_related("sender")
+
+
+def _readable_by(messages: QuerySet[Message], member_id: int) -> QuerySet[Message]:
+    """``messages`` without those of members ``member_id`` blocked or was blocked by."""
+    return messages.exclude(
+        sender_id__in=Block.objects.filter(blocker_id=member_id).values("blocked_id")
+    ).exclude(sender_id__in=Block.objects.filter(blocked_id=member_id).values("blocker_id"))
+
+
+def _last_sender_blocked(member_id: int, path: str = "last_message__sender_id") -> Exists:
+    """Whether a block separates ``member_id`` from the sender of the last message of
+    the conversation in the outer query (annotated as ``last_hidden``)."""
+    sender = OuterRef(path)
+    return Exists(
+        Block.objects.filter(
+            Q(blocker_id=member_id, blocked_id=sender) | Q(blocked_id=member_id, blocker_id=sender)
+        )
+    )
+
+
+def hide_blocked_last_messages(viewer: Member, rows: Iterable[Conversation | Participant]) -> None:
+    """Replace, in memory, each conversation's last message that ``viewer`` may not read
+    by the last one they may.
+
+    Args:
+        rows: conversations from ``conversation_for_member`` or participations from
+            ``inbox``, which carry ``last_hidden``. One query, and only when one of
+            them has a hidden last message.
+    """
+    hidden = {}
+    for row in rows:
+        if getattr(row, "last_hidden", False):
+            conversation = row.conversation if isinstance(row, Participant) else row
+            hidden[conversation.pk] = conversation
+    if not hidden:
+        return
+    newest_readable = Subquery(
+        _readable_by(Message.objects.filter(conversation_id=OuterRef("pk")), viewer.pk)
+        .order_by("-id")
+        .values("id")[:1]
+    )
+    ids = Conversation.objects.filter(pk__in=list(hidden)).annotate(shown=newest_readable)
+    visible = {
+        m.conversation_id: m
+        for m in Message.objects.filter(pk__in=ids.values("shown")).select_related("sender")
+    }
+    for pk, conversation in hidden.items():
+        # For showing only, never saved (actions write with update_fields, from fresh rows).
+        conversation.last_message = visible.get(pk)
 
 
 def direct_key(a_id: int, b_id: int) -> str:

@@ -49,7 +49,10 @@ class SendContext:
     """What ``message_send`` reads about a conversation before it writes."""
 
     conversation: Conversation
-    participants: list[Participant]  # active ones, with their members
+    # Active ones, with their members; in a group, without those a block separates
+    # from the sender: they do not get the message (no unread count, notification or
+    # live event) and do not see it listed (``messages_of``). Issue 14, finding 6.
+    participants: list[Participant]
     blocked: bool  # a block between the sender and another participant
     # When the rate was asked: the oldest of the sender's last ``rate_limit`` messages
     # since ``rate_since``, or None while fewer were sent.
@@ -115,8 +118,11 @@ def send_context(
     if not any(row[_MEMBER_ID] == sender_id for row in rows):
         return None
     conversation = _CONVERSATION.load(rows[0], _PARTICIPANT.width + _MEMBER.width)
+    is_group = conversation.kind == Conversation.Kind.GROUP
     participants = []
     for row in rows:
+        if is_group and row[-3]:
+            continue
         participant = _PARTICIPANT.load(row)
         _MEMBER_FIELD.set_cached_value(participant, _MEMBER.load(row, _PARTICIPANT.width))
         _CONVERSATION_FIELD.set_cached_value(participant, conversation)

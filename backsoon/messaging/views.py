@@ -90,6 +90,7 @@ def inbox_rows(
     )
     more = len(participations) > limit
     participations = participations[:limit]
+    queries.hide_blocked_last_messages(member, participations)
     everyone = [
         p.member
         for row in participations
@@ -262,7 +263,7 @@ def _conversation_page(
     listing = _list_context(request, member, conversation.pk, also=[p.member for p in participants])
     cards = listing["cards"]
     others = [cards[p.member_id] for p in participants if p.member_id != member.pk]
-    found = queries.messages_of(conversation)
+    found = queries.messages_of(conversation, viewer=member)
     if before is not None:
         found = found.filter(pk__lt=before)
     batch = list(found.order_by("-id")[: MESSAGES_SHOWN + 1])
@@ -344,7 +345,9 @@ def messages_fragment(request: HttpRequest, conversation_id: int) -> HttpRespons
     except NotFound:
         return not_found_page(request)
     batch = list(
-        queries.messages_of(found).filter(pk__gte=after).order_by("id")[: FRAGMENT_MAX + 1]
+        queries.messages_of(found, viewer=member)
+        .filter(pk__gte=after)
+        .order_by("id")[: FRAGMENT_MAX + 1]
     )
     previous = batch[0] if batch and batch[0].pk == after else None
     fresh = [m for m in batch if m.pk > after][:FRAGMENT_MAX]

@@ -554,3 +554,25 @@ def test_calendar_export_needs_the_current_secret(world, client):
     assert client.get(f"/calendar/{'x' * 43}.ics").status_code == 404
     Api(world.alice).delete("/me/calendar/export-token")
     assert client.get(f"/calendar/{world.export_token}.ics").status_code == 404
+
+
+def test_a_block_holds_in_a_group_someone_else_started(world):
+    """Issue 14, finding 6: in bob's group, alice does not see mallory, nor mallory alice."""
+    bob = _as(world, "bob")
+    group = bob.post(
+        "/conversations", {"participants": ["alice", "carol", "mallory"], "subject": "Mixed"}
+    ).json()["id"]
+    block_create(member=world.alice, username="mallory")
+    unread_before = _as(world, "alice").get("/conversations/unread").json()["unread"]
+    for sender, body in [("mallory", "from mallory"), ("alice", "from alice")]:
+        sent = _as(world, sender).post(f"/conversations/{group}/messages", {"body": body})
+        assert sent.status_code == 201, sent.content
+
+    def bodies(username: str) -> list[str]:
+        page = _as(world, username).get(f"/conversations/{group}/messages").json()
+        return [m["body"] for m in page["items"]]
+
+    assert bodies("alice") == ["from alice"]
+    assert bodies("mallory") == ["from mallory"]
+    assert bodies("carol") == ["from mallory", "from alice"]
+    assert _as(world, "alice").get("/conversations/unread").json()["unread"] == unread_before

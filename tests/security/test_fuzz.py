@@ -59,7 +59,8 @@ CONFIG = schemathesis.Config.from_dict(
             # 409 for a duplicate): not a finding.
             "positive_data_acceptance": {"enabled": False},
             "missing_required_header": {"enabled": False},
-            "unsupported_method": {"enabled": False},
+            # Issue 14, finding 7: a method a path does not take is a JSON 405 with Allow.
+            "unsupported_method": {"enabled": True},
             "use_after_free": {"enabled": False},
             "ensure_resource_availability": {"enabled": False},
             "ignored_auth": {"enabled": False},

@@ -91,9 +91,14 @@ def test_finding7_driver_errors_are_classified():
 
     assert database_unavailable(sqlite3.OperationalError(READ_ONLY))
     assert database_unavailable(OperationalError(DISK_FULL))
-    wrapped = OperationalError("wrapped")
-    wrapped.__cause__ = type("ReadOnlySqlTransaction", (Exception,), {"sqlstate": "25006"})()
-    assert database_unavailable(wrapped)
+    psycopg_errors = pytest.importorskip("psycopg.errors")
+    for driver_error in (psycopg_errors.ReadOnlySqlTransaction, psycopg_errors.DiskFull):
+        # Django wraps the driver's error (InternalError, OperationalError): the cause decides.
+        wrapped = OperationalError("wrapped")
+        wrapped.__cause__ = driver_error("cannot execute INSERT in a read-only transaction")
+        assert database_unavailable(wrapped)
+        assert database_unavailable(driver_error("x"))
+    assert not database_unavailable(psycopg_errors.UniqueViolation("duplicate key"))
     assert not database_unavailable(OperationalError("no such column: x"))
     assert not database_unavailable(ValueError(READ_ONLY))
     assert not database_unavailable(None)
@@ -124,11 +129,13 @@ def test_finding7_read_only_sqlite_api_reads_work_writes_are_503(alice):
     assert not Post.objects.exists()
 
 
-def test_finding7_read_only_sqlite_site_pages_and_login_never_500(alice):
+def test_finding7_read_only_sqlite_site_pages_never_500(alice):
     client = Client(raise_request_exception=False)
+    client.force_login(alice)
     with read_only_sqlite():
-        assert client.get("/login/").status_code == 200
-        response = client.post("/login/", {"username": "alice", "password": "wrong-password"})
+        assert client.get("/login/").status_code in (200, 302)
+        assert client.get("/messaging/").status_code == 200
+        response = client.post("/posts/", {"body": "not saved"})
     assert response.status_code == 503
     assert b"Back in a moment" in response.content
 
@@ -148,3 +155,51 @@ def test_finding7_every_operation_answers_an_undeclared_method_with_json_405(ali
         body = assert_error(response, 405, "method_not_allowed")
         assert body["detail"]
         assert set(response["Allow"].replace(" ", "").split(",")) >= declared, path
+
+
+def test_finding7_signing_in_works_while_the_database_is_read_only(alice):
+    """The attempt is counted in the cache, last_login is skipped and the session is
+    held in a signed cookie until the database takes writes again."""
+    from django.core.cache import cache
+
+    from tests.factories import PASSWORD
+
+    cache.clear()
+    client = Client(raise_request_exception=False)
+    with read_only_sqlite():
+        response = client.post("/login/", {"username": "alice", "password": PASSWORD})
+        assert response.status_code == 302, response.content[:300]
+        cookie = client.cookies["sessionid"].value
+        assert cookie.startswith("signed:")
+        home = client.get("/")
+        assert home.status_code == 200
+        assert b"alice" in home.content.lower()
+        # Still throttled: wrong passwords are counted in the cache meanwhile.
+        other = Client(raise_request_exception=False)
+        for _ in range(5):
+            assert other.post("/login/", {"username": "bob", "password": "nope"}).status_code
+        throttled = other.post("/login/", {"username": "bob", "password": "nope"})
+        assert throttled.status_code == 429
+    # Writable again: the session still works, and its next save moves it into the
+    # database under a new key.
+    assert b"Log out" in client.get("/").content
+    from backsoon.accounts.sessions import SessionStore
+
+    store = SessionStore(session_key=cookie)
+    assert store["_auth_user_id"] == str(alice.pk)
+    store["seen"] = 1
+    store.save()
+    assert store.session_key and not store.session_key.startswith("signed:")
+    assert SessionStore(session_key=store.session_key)["_auth_user_id"] == str(alice.pk)
+    # Signing out ends it in this browser.
+    client.post("/logout/")
+    assert b"Log out" not in client.get("/").content
+    cache.clear()
+
+
+def test_finding7_a_cookie_held_session_needs_a_valid_signature(alice):
+    client = Client()
+    client.cookies["sessionid"] = "signed:forged-data:1:abc"
+    response = client.get("/")
+    assert response.status_code in (200, 302)
+    assert b"Log out" not in response.content
