@@ -28,8 +28,16 @@ class MemberAdmin(UserAdmin):
 
 @admin.register(ApiToken)
 class ApiTokenAdmin(admin.ModelAdmin):
-    list_display = ("prefix", "member", "name", "created_at", "last_used_at", "revoked_at")
-    readonly_fields = ("digest", "prefix", "member", "created_at", "last_used_at")
+    list_display = (
+        "prefix",
+        "member",
+        "name",
+        "created_at",
+        "last_used_at",
+        "expires_at",
+        "revoked_at",
+    )
+    readonly_fields = ("digest", "prefix", "member", "created_at", "last_used_at", "expires_at")
     search_fields = ("member__username", "prefix")
 
 

@@ -47,8 +47,18 @@ class CodeForm(forms.Form):
         label=_("Code"),
         max_length=32,
         help_text=_("The 6 digits your authenticator app shows, or a recovery code."),
-        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "autofocus": True}),
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code"}),
     )
+
+    def focused(self, *, recovery: bool = True) -> CodeForm:
+        """The form as the only field of its page: focused; ``recovery=False`` where a
+        recovery code does not count (setting up)."""
+        field = self.fields["code"]
+        field.widget.attrs["autofocus"] = True
+        if not recovery:
+            field.help_text = ""
+            field.widget.attrs["inputmode"] = "numeric"
+        return self
 
 
 class PasswordChangeForm(forms.Form):

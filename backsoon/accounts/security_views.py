@@ -65,7 +65,7 @@ def login_code(request: HttpRequest) -> HttpResponse:
     if member is None:
         request.session.pop(SESSION_PENDING, None)
         return redirect("accounts:login")
-    form = CodeForm(request.POST or None)
+    form = CodeForm(request.POST or None).focused()
     status, throttled = 200, None
     if request.method == "POST" and form.is_valid():
         try:
@@ -200,7 +200,7 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
     secret = request.session.get(SESSION_SETUP_SECRET)
     if not secret:
         secret = request.session[SESSION_SETUP_SECRET] = two_factor.secret_new()
-    form = CodeForm(request.POST or None)
+    form = CodeForm(request.POST or None).focused(recovery=False)
     status = 200
     if request.method == "POST" and form.is_valid():
         try:
