@@ -137,9 +137,9 @@ def ordinary_post_story(*, trainer: Member, now: datetime, rng: random.Random) -
         .exclude(pk__in=known.values("from_member_id"))
         .exclude(pk__in=known.values("to_member_id"))
         .exclude(pk__in=Follow.objects.filter(followee=trainer).values("follower_id"))
-        .order_by("id")
+        .order_by("id")[:400]  # the first of them: the network with full profiles
     )
-    people = rng.sample(field, min(36, len(field)))
+    people = rng.sample(field, min(40, len(field)))
 
     post = post_create(author=trainer, body=BODY).post
     Post.objects.filter(pk=post.pk).update(created_at=posted)
@@ -151,13 +151,13 @@ def ordinary_post_story(*, trainer: Member, now: datetime, rng: random.Random) -
         reaction_set(member=member, post_id=post.pk, type=kind)
         Reaction.objects.filter(post=post, member=member).update(created_at=at)
         engaged[member.pk] = at
-    for member, text in zip(people[:8], COMMENTS, strict=False):
+    for member, text in zip(people[10:18], COMMENTS, strict=False):
         written = comment_create(author=member, post_id=post.pk, body=text)
         at = engaged[member.pk] + timedelta(minutes=rng.uniform(1, 30))
         Comment.objects.filter(pk=written.comment.pk).update(created_at=at)
 
-    # He invites nine of them within days; they accept (and so follow each other).
-    for member in people[:9]:
+    # He invites fourteen of them within days; they accept (and so follow each other).
+    for member in people[:14]:
         sent = engaged[member.pk] + timedelta(hours=rng.uniform(2, 96))
         accepted = sent + timedelta(hours=rng.uniform(1, 72))
         invitation = invitation_send(
@@ -169,8 +169,8 @@ def ordinary_post_story(*, trainer: Member, now: datetime, rng: random.Random) -
         Connection.objects.filter(member__in=pair, other__in=pair).update(created_at=accepted)
         Follow.objects.filter(follower__in=pair, followee__in=pair).update(created_at=accepted)
 
-    # Six write to him; he answers five; three of those still write a month later.
-    for i, (member, opener) in enumerate(zip(people[3:9], OPENERS, strict=True)):
+    # Six others write to him; he answers five; three of those still write a month later.
+    for i, (member, opener) in enumerate(zip(people[14:20], OPENERS, strict=True)):
         first = engaged[member.pk] + timedelta(days=rng.uniform(1, 12))
         conversation, _ = conversation_start(creator=member, usernames=[trainer.username], at=first)
         message_send(sender=member, conversation_id=conversation.pk, body=opener, at=first)
@@ -191,8 +191,8 @@ def ordinary_post_story(*, trainer: Member, now: datetime, rng: random.Random) -
                 at=later + timedelta(hours=rng.uniform(1, 20)),
             )
 
-    # Four more start following him.
-    for member in people[9:13]:
+    # Five more start following him.
+    for member in people[20:25]:
         follow_create(member=member, username=trainer.username)
         at = engaged[member.pk] + timedelta(days=rng.uniform(0.5, 20))
         Follow.objects.filter(follower=member, followee=trainer).update(created_at=at)

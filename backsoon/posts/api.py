@@ -6,7 +6,7 @@ The router is mounted at the API root, so paths here are full paths.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
@@ -343,8 +343,8 @@ class YieldPersonOut(Schema):
 
 
 class YieldPeopleParams(PageParams):
-    step: str = Field(
-        "engaged", description="engaged, connections, conversations, two_way, lasting, followers"
+    step: Literal["engaged", "connections", "conversations", "two_way", "lasting", "followers"] = (
+        Field("engaged", description="The step of the funnel whose people to list.")
     )
 
 

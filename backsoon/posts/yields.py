@@ -298,13 +298,18 @@ def people_page(
     after = ""
     if cursor:
         at_text, member_id = _decode(cursor, 2)
+        bad = Invalid(gettext("The cursor is not valid."), code="bad_cursor")
+        if not isinstance(at_text, str) or type(member_id) is not int:
+            raise bad
+        if not 0 < member_id < 2**63:
+            raise bad
         try:
-            at = datetime.fromisoformat(str(at_text))
-        except ValueError:
-            raise Invalid(gettext("The cursor is not valid."), code="bad_cursor") from None
-        if not isinstance(member_id, int) or at.tzinfo is None or not 0 < member_id < 2**63:
-            raise Invalid(gettext("The cursor is not valid."), code="bad_cursor")
-        stored = datetime_param(at)
+            at = datetime.fromisoformat(at_text)
+            if at.tzinfo is None:
+                raise bad
+            stored = datetime_param(at)
+        except (ValueError, OverflowError):
+            raise bad from None
         after = " AND (at > %s OR (at = %s AND member_id > %s))"
         params += [stored, stored, member_id]
     cache_key = (connection.vendor, step + after)

@@ -328,7 +328,7 @@ def test_Y5_the_people_behind_each_step_page(alice):
     page = api.get(f"/posts/{post.pk}/yield/people", step="connections").json()
     assert [p["member"]["username"] for p in page["items"]] == ["fan3"]
     assert page["items"][0]["connected"] and page["items"][0]["follower"]
-    assert_error(api.get(f"/posts/{post.pk}/yield/people", step="reach"), 422, "bad_step")
+    assert_error(api.get(f"/posts/{post.pk}/yield/people", step="reach"), 422)
     assert_error(api.get(f"/posts/{post.pk}/yield/people", cursor="nope"), 422, "bad_cursor")
 
 
@@ -402,3 +402,21 @@ def test_who_reacted_is_a_paged_list_for_whoever_sees_the_post(alice, bob):
     assert names == ["bob"]
     block_create(member=alice, username=bob.username)
     assert_error(Api(bob).get(f"/posts/{post.pk}/reactions"), 404, "post_not_found")
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        ["9999-12-31T23:59:59-14:00", 1],
+        ["2026-01-01T00:00:00", 1],
+        [1.5, 2],
+        ["x", 2],
+        ["2026-01-01T00:00:00+00:00", True],
+    ],
+)
+def test_a_forged_people_cursor_is_a_422_not_a_500(alice, values):
+    from backsoon.pagination import _encode
+
+    post = _post(alice)
+    response = Api(alice).get(f"/posts/{post.pk}/yield/people", cursor=_encode(values))
+    assert_error(response, 422, "bad_cursor")

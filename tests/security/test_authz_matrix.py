@@ -373,6 +373,22 @@ CASES: list[Case] = [
         params=lambda w: {"post_id": w.post.pk},
         intruder=403,
     ),
+    Case(
+        "GET",
+        "/posts/{post_id}/yield",
+        "owned",
+        params=lambda w: {"post_id": w.post.pk},
+        intruder=403,
+    ),
+    Case(
+        "GET",
+        "/posts/{post_id}/yield/people",
+        "owned",
+        params=lambda w: {"post_id": w.post.pk},
+        intruder=403,
+    ),
+    Case("GET", "/me/yield", "self"),
+    Case("GET", "/posts/{post_id}/reactions", "visible", params=lambda w: {"post_id": w.post.pk}),
 ]
 
 BY_ID = {case.id: case for case in CASES}

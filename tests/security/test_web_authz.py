@@ -121,6 +121,14 @@ WEB_CASES: list[WebCase] = [
     WebCase("posts:comment", "post", "visible", _post, {"body": "a comment"}),
     WebCase("posts:share", "get", "visible", _post),
     WebCase("posts:analytics", "get", "owned", _post, intruder=403),
+    WebCase(
+        "posts:yield_people",
+        "get",
+        "owned",
+        lambda w: {"post_id": w.post.pk, "step": "engaged"},
+        intruder=403,
+    ),
+    WebCase("posts:reactions", "get", "visible", _post),
     WebCase("posts:comment_link", "get", "visible", _comment),
     WebCase("posts:comment_delete", "post", "owned", _comment, intruder=403, owner="bob"),
 ]
