@@ -11,6 +11,3 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 IMPRESSIONS_FLUSH_SECONDS = 0  # tests flush explicitly; no background flusher thread
-# Live updates stay in the test process (tests/web/test_live_local_bus.py covers the
-# socket bus on its own directory).
-LIVE_DIR = None
