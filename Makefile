@@ -18,15 +18,12 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/backsoon manage compiletranslations -v0
-	$(BIN)/backsoon manage migrate --noinput -v0
+	$(BIN)/backsoon prepare
 	$(BIN)/backsoon demo
 	@echo "Open http://$(HOST):$(PORT)/ and log in as 'trainer' with password 'backsoon-demo'."
-	@# The worker (welcome back, reminders, calendar feeds) runs beside the server
-	@# and stops with it.
-	@trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
-	  $(BIN)/backsoon worker --no-migrate & worker=$$!; \
-	  $(BIN)/backsoon serve --no-migrate --host $(HOST) --port $(PORT)
+	@# The background jobs (welcome back, reminders, calendar feeds) run inside the
+	@# server's processes, so that their live updates reach the open pages.
+	$(BIN)/backsoon serve --no-migrate --jobs yes --host $(HOST) --port $(PORT)
 
 test: $(STAMP)
 	$(BIN)/backsoon manage compiletranslations -v0

@@ -1,4 +1,4 @@
-"""The ``backsoon`` command: serve, demo, createadmin, manage.
+"""The ``backsoon`` command: serve, prepare, worker, demo, createadmin, manage.
 
 Configuration comes from the environment (see backsoon/settings.py).
 """
@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
+import subprocess
 import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
 
 
 def _setup() -> None:
@@ -18,7 +20,121 @@ def _setup() -> None:
     django.setup()
 
 
+# Request threads per server process (besides one per open live stream): threads
+# share one GIL, and a writer that lets it go for each SQLite statement waits to get
+# it back while the other threads run, holding the database's write lock meanwhile.
+DEFAULT_THREADS = 4
+DEFAULT_LIVE_STREAMS_PER_PROCESS = 32
+
+
 def _serve(args: argparse.Namespace) -> int:
+    """Prepare (in a child process), then serve under granian. This supervisor imports
+    neither Django nor the app: it stays small, and only granian's workers load them."""
+    prepare = [sys.executable, "-m", "backsoon.cli", "prepare"]
+    done = subprocess.run([*prepare, *(["--no-migrate"] if args.no_migrate else [])], check=False)  # noqa: S603
+    if done.returncode:
+        return done.returncode
+    plan = serve_plan(args.workers, args.threads, args.jobs)
+    os.environ.update(plan.environ())
+    host_for_url = "[" + args.host + "]" if ":" in args.host else args.host
+    print(
+        f"Backsoon is serving at http://{host_for_url}:{args.port}/ "
+        f"({plan.processes} process(es) x {plan.threads} threads"
+        f"{', background jobs in process' if plan.jobs_in_process else ''})",
+        flush=True,
+    )
+    from granian.constants import Interfaces
+    from granian.log import LogLevels
+    from granian.server import Server
+
+    Server(
+        "backsoon.wsgi:application",
+        address=args.host,
+        port=args.port,
+        interface=Interfaces.WSGI,
+        workers=plan.processes,
+        # One thread per open live stream on top of the request threads: the streams
+        # are capped per process (LIVE_STREAMS_PER_PROCESS), so requests always find one.
+        blocking_threads=plan.threads + plan.live_streams,
+        log_level=LogLevels(args.log_level),
+        log_access=args.access_log,
+        respawn_failed_workers=True,
+        # A worker that has not stopped this long after SIGTERM is killed.
+        workers_kill_timeout=30,
+    ).serve()
+    return 0
+
+
+@dataclass(frozen=True)
+class ServePlan:
+    """How ``backsoon serve`` runs: processes, request threads, live streams, jobs."""
+
+    processes: int
+    threads: int
+    live_streams: int
+    jobs_in_process: bool
+
+    def environ(self) -> dict[str, str]:
+        """What the worker processes learn from the supervisor."""
+        return {
+            "BACKSOON_SERVE": "1",
+            "BACKSOON_JOBS_IN_PROCESS": "1" if self.jobs_in_process else "0",
+            "LIVE_STREAMS_PER_PROCESS": str(self.live_streams),
+        }
+
+
+def shares_live_updates(environ: Mapping[str, str] = os.environ) -> bool:
+    """Whether live updates pass between processes: Redis (``REDIS_URL``), or
+    PostgreSQL's LISTEN/NOTIFY (a ``postgres`` ``DATABASE_URL``). Read from the
+    environment, as the settings do, without importing Django."""
+    if environ.get("REDIS_URL"):
+        return True
+    return environ.get("DATABASE_URL", "").split(":", 1)[0] in {
+        "postgres",
+        "postgresql",
+        "pgsql",
+    }
+
+
+def serve_plan(
+    processes: int = 0,
+    threads: int = 0,
+    jobs: str = "auto",
+    environ: Mapping[str, str] = os.environ,
+) -> ServePlan:
+    """The defaults of ``backsoon serve`` (0 or "auto": decide).
+
+    - Processes: two per CPU when live updates pass between processes (a keep-alive
+      connection stays with the process that accepted it, and with one per CPU one
+      process often held most connections while the other CPU idled); otherwise one,
+      since an event must reach the streams of every process.
+    - Threads: ``BACKSOON_THREADS`` (default 4) request threads per process, plus one
+      per open live stream up to ``LIVE_STREAMS_PER_PROCESS`` (default 32).
+    - Background jobs run in the (one) server process when live updates stay inside
+      one process, so that what they publish reaches the open pages; otherwise
+      ``backsoon worker`` runs them.
+    """
+    shared = shares_live_updates(environ)
+    if not processes:
+        processes = 2 * _cpus() if shared else 1
+    threads = threads or int(environ.get("BACKSOON_THREADS") or DEFAULT_THREADS)
+    live_streams = int(environ.get("LIVE_STREAMS_PER_PROCESS") or DEFAULT_LIVE_STREAMS_PER_PROCESS)
+    in_process = {"auto": not shared and processes == 1, "yes": True, "no": False}[jobs]
+    return ServePlan(processes, threads, live_streams, in_process)
+
+
+def _cpus() -> int:
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return os.cpu_count() or 1
+
+
+def default_workers() -> int:
+    """The number of server processes ``backsoon serve`` runs by default."""
+    return serve_plan().processes
+
+
+def _prepare(args: argparse.Namespace) -> int:
     _setup()
     from django.core.management import call_command
 
@@ -26,47 +142,7 @@ def _serve(args: argparse.Namespace) -> int:
         call_command("migrate", interactive=False, verbosity=0)
     call_command("compiletranslations", verbosity=0)
     call_command("collectstatic", interactive=False, verbosity=0)
-    workers = args.workers or default_workers()
-    host_for_url = "[" + args.host + "]" if ":" in args.host else args.host
-    print(f"Backsoon is serving at http://{host_for_url}:{args.port}/", flush=True)
-    import uvicorn
-
-    config = uvicorn.Config(
-        "backsoon.asgi:application",
-        host=args.host,
-        port=args.port,
-        workers=workers,
-        log_level=args.log_level,
-        access_log=args.access_log,
-        lifespan="on",
-        timeout_graceful_shutdown=10,
-    )
-    if workers == 1:
-        uvicorn.Server(config).run()
-    else:
-        from uvicorn.supervisors import Multiprocess
-
-        # uvicorn binds a multi-worker socket without IPPROTO_TCP, so asyncio
-        # does not set TCP_NODELAY on accepted connections and every keep-alive
-        # response waits ~40 ms for a delayed ACK. Bind it ourselves.
-        Multiprocess(config, sockets=[_tcp_socket(args.host, args.port)]).run()
     return 0
-
-
-def default_workers() -> int:
-    """Two server processes per CPU, when the processes can share live updates (Redis,
-    or the machine-local bus of ``backsoon.live``); otherwise one.
-
-    Two per CPU, because a keep-alive connection stays with the process that accepted
-    it: with one per CPU, one process often held most connections and was bound by its
-    one GIL while the other CPU idled (a quarter of the machine, in bench_send)."""
-    from backsoon.live import InProcessBus, bus
-
-    if isinstance(bus(), InProcessBus):
-        return 1
-    if hasattr(os, "sched_getaffinity"):
-        return 2 * max(1, len(os.sched_getaffinity(0)))
-    return 2 * (os.cpu_count() or 1)
 
 
 def _worker(args: argparse.Namespace) -> int:
@@ -79,6 +155,12 @@ def _worker(args: argparse.Namespace) -> int:
 
     if not args.no_migrate:
         call_command("migrate", interactive=False, verbosity=0)
+    if not shares_live_updates():
+        print(
+            "Backsoon worker: without Redis or PostgreSQL, live updates from background "
+            "jobs reach no open page; `backsoon serve` runs the jobs itself in that case.",
+            flush=True,
+        )
     stop = threading.Event()
     scheduler = threading.Thread(target=run_scheduler, args=(stop,), daemon=True, name="scheduler")
     scheduler.start()
@@ -88,15 +170,6 @@ def _worker(args: argparse.Namespace) -> int:
     finally:
         stop.set()
     return 0
-
-
-def _tcp_socket(host: str, port: int) -> socket.socket:
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    sock.set_inheritable(True)
-    return sock
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -144,19 +217,38 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="backsoon", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
-    serve = sub.add_parser("serve", help="serve the site with a production ASGI server")
+    serve = sub.add_parser("serve", help="serve the site under granian (WSGI)")
     serve.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
     serve.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
     serve.add_argument(
         "--workers",
         type=int,
         default=int(os.environ.get("WEB_CONCURRENCY", "0")),
-        help="server processes (default: two per CPU)",
+        help="server processes (default: two per CPU with Redis or PostgreSQL, else one)",
+    )
+    serve.add_argument(
+        "--threads",
+        type=int,
+        default=0,
+        help=f"request threads per process (default: BACKSOON_THREADS or {DEFAULT_THREADS})",
+    )
+    serve.add_argument(
+        "--jobs",
+        choices=["auto", "yes", "no"],
+        default="auto",
+        help="run the background jobs in the server process (auto: when live updates "
+        "can not pass between processes, i.e. SQLite without Redis)",
     )
     serve.add_argument("--no-migrate", action="store_true", help="do not apply migrations first")
     serve.add_argument("--log-level", default="info")
     serve.add_argument("--access-log", action="store_true")
     serve.set_defaults(func=_serve)
+
+    prepare = sub.add_parser(
+        "prepare", help="apply migrations, compile translations, collect static files"
+    )
+    prepare.add_argument("--no-migrate", action="store_true")
+    prepare.set_defaults(func=_prepare)
 
     worker = sub.add_parser("worker", help="run background jobs and the periodic schedule")
     worker.add_argument("--interval", type=float, default=1.0, help="seconds between polls")

@@ -1,129 +1,233 @@
 """Live updates: events pushed to members' open pages (server-sent events).
 
-:func:`bus` picks one of three buses, once per process:
+Every process keeps its open streams in an :class:`InProcessBus`. :func:`bus` adds,
+once per process, the transport that carries events between processes:
 
-- :class:`RedisBus` when ``REDIS_URL`` is set: Redis pub/sub, so a member connected
-  to any app process on any machine gets events published by any other.
-- :class:`LocalSocketBus` otherwise (the embedded default): Unix datagram sockets in
-  ``LIVE_DIR``, so the app workers and the background worker of one machine reach
-  each other's subscribers.
-- :class:`InProcessBus` when neither is available (``LIVE_DIR`` unset, no Unix
-  sockets, or a socket path too long): subscribers of the publishing process only.
+- :class:`RedisBus` when ``REDIS_URL`` is set: Redis pub/sub, one channel per member
+  (``<REDIS_NAMESPACE>:live:<member id>``), so a member connected to any app process
+  on any machine gets events published by any other.
+- :class:`PostgresBus` on PostgreSQL without Redis: ``NOTIFY`` on commit, and one
+  thread per process that ``LISTEN``\\ s and hands events to its own streams.
+- :class:`InProcessBus` alone otherwise (SQLite without Redis): ``backsoon serve``
+  then runs one app process, with the background jobs in it (see ``backsoon.cli``).
 
 Delivery is best effort: an event is a hint to refetch, and a page refetches what it
 shows whenever its stream (re)connects.
 
 Actions never publish directly: they call :func:`publish_on_commit`, so nothing is
-announced for a transaction that rolls back.
+announced for a transaction that rolls back. Publishing costs nothing when this
+process has no open stream and no other process can have one.
+
+Streams are bounded (issue 14, finding 9): at most ``LIVE_STREAMS_PER_MEMBER`` per
+member and ``LIVE_STREAMS_PER_PROCESS`` per process; :meth:`InProcessBus.open`
+raises :class:`TooManyStreams` beyond that.
 """
 
 from __future__ import annotations
 
-import asyncio
-import atexit
 import json
 import logging
-import os
-import socket
-import sys
 import threading
 from collections import deque
-from collections.abc import AsyncIterator, Iterable
-from contextlib import asynccontextmanager, suppress
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager, suppress
 from functools import lru_cache
-from pathlib import Path
 from typing import Any, Protocol
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 
 log = logging.getLogger(__name__)
 
+DEFAULT_STREAMS_PER_MEMBER = 10
+DEFAULT_STREAMS_PER_PROCESS = 32
+
+
+class TooManyStreams(Exception):
+    """A new stream would pass a cap; ``scope`` is ``"member"`` or ``"process"``."""
+
+    def __init__(self, scope: str) -> None:
+        super().__init__(scope)
+        self.scope = scope
+
 
 class Subscription(Protocol):
-    async def get(self) -> dict[str, Any]: ...
+    closed: bool
+
+    def get(self, timeout: float) -> dict[str, Any] | None: ...
 
 
 class Bus(Protocol):
     def publish(self, member_ids: list[int], event: dict[str, Any]) -> None: ...
 
+    def listening(self) -> bool: ...
+
     def subscribe(self, member_id: int) -> Any: ...
 
 
 class _QueueSubscription:
+    """The events of one open stream, handed from publishing threads to its thread."""
+
+    MAX_PENDING = 1000
+
     def __init__(self) -> None:
-        self.queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=1000)
-        self.loop = asyncio.get_running_loop()
+        # A page too slow to keep up loses old events rather than growing memory
+        # without bound (it refetches on reconnect).
+        self._events: deque[dict[str, Any]] = deque(maxlen=self.MAX_PENDING)
+        self._ready = threading.Condition(threading.Lock())
+        self.closed = False
 
     def offer(self, event: dict[str, Any]) -> None:
-        # Runs on the subscriber's loop; a page too slow to keep up loses old events
-        # rather than growing memory without bound (it refetches on reconnect).
-        if self.queue.full():
-            self.queue.get_nowait()
-        self.queue.put_nowait(event)
+        with self._ready:
+            self._events.append(event)
+            self._ready.notify()
 
-    async def get(self) -> dict[str, Any]:
-        return await self.queue.get()
+    def close(self) -> None:
+        """End the stream: ``get`` returns None from now on (the server is stopping)."""
+        with self._ready:
+            self.closed = True
+            self._ready.notify_all()
+
+    def get(self, timeout: float) -> dict[str, Any] | None:
+        """The next event, or None after ``timeout`` seconds or once closed."""
+        with self._ready:
+            if not self._events and not self.closed:
+                self._ready.wait(timeout)
+            if self._events and not self.closed:
+                return self._events.popleft()
+            return None
 
 
 class InProcessBus:
-    """Delivers to subscribers of this process only; thread-safe publish."""
+    """The open streams of this process; thread-safe, bounded.
 
-    def __init__(self) -> None:
+    Args:
+        per_member: the most streams one member may hold open in this process.
+        per_process: the most streams this process holds open in all.
+    """
+
+    def __init__(
+        self,
+        *,
+        per_member: int = DEFAULT_STREAMS_PER_MEMBER,
+        per_process: int = DEFAULT_STREAMS_PER_PROCESS,
+    ) -> None:
+        self.per_member = per_member
+        self.per_process = per_process
         self._lock = threading.Lock()
         self._subs: dict[int, set[_QueueSubscription]] = {}
+        self._count = 0
+        self._stopping = False
+
+    def listening(self) -> bool:
+        """Whether any stream is open here (read without the lock: a hint)."""
+        return bool(self._subs)
 
     def publish(self, member_ids: list[int], event: dict[str, Any]) -> None:
+        if not self._subs:
+            return
         with self._lock:
             targets = [sub for mid in member_ids for sub in self._subs.get(mid, ())]
         for sub in targets:
-            try:
-                sub.loop.call_soon_threadsafe(sub.offer, event)
-            except RuntimeError:  # the subscriber's loop has closed
-                continue
+            sub.offer(event)
 
-    @asynccontextmanager
-    async def subscribe(self, member_id: int) -> AsyncIterator[_QueueSubscription]:
+    def open(self, member_id: int) -> _QueueSubscription:
+        """Register a stream for the member (close it with :meth:`release`).
+
+        Raises:
+            TooManyStreams: the member or the process is at its cap, or the process
+                is stopping.
+        """
         sub = _QueueSubscription()
         with self._lock:
-            self._subs.setdefault(member_id, set()).add(sub)
+            mine = self._subs.get(member_id, set())
+            if self._stopping or self._count >= self.per_process:
+                raise TooManyStreams("process")
+            if len(mine) >= self.per_member:
+                raise TooManyStreams("member")
+            mine.add(sub)
+            self._subs[member_id] = mine
+            self._count += 1
+        return sub
+
+    def release(self, member_id: int, sub: _QueueSubscription) -> None:
+        with self._lock:
+            subs = self._subs.get(member_id)
+            if subs is not None and sub in subs:
+                subs.discard(sub)
+                self._count -= 1
+                if not subs:
+                    del self._subs[member_id]
+
+    @contextmanager
+    def subscribe(self, member_id: int) -> Iterator[_QueueSubscription]:
+        sub = self.open(member_id)
         try:
             yield sub
         finally:
-            with self._lock:
-                subs = self._subs.get(member_id)
-                if subs is not None:
-                    subs.discard(sub)
-                    if not subs:
-                        del self._subs[member_id]
+            self.release(member_id, sub)
+
+    def stop(self) -> None:
+        """End every open stream and refuse new ones (the process is stopping)."""
+        with self._lock:
+            self._stopping = True
+            subs = [sub for member_subs in self._subs.values() for sub in member_subs]
+        for sub in subs:
+            sub.close()
+
+
+def _local() -> InProcessBus:
+    return InProcessBus(
+        per_member=int(getattr(settings, "LIVE_STREAMS_PER_MEMBER", DEFAULT_STREAMS_PER_MEMBER)),
+        per_process=int(getattr(settings, "LIVE_STREAMS_PER_PROCESS", DEFAULT_STREAMS_PER_PROCESS)),
+    )
 
 
 class _RedisSubscription:
-    def __init__(self, pubsub: Any) -> None:
+    """One stream's Redis subscription, read by the stream's own thread."""
+
+    def __init__(self, local: _QueueSubscription, pubsub: Any) -> None:
+        self.local = local
         self.pubsub = pubsub
 
-    async def get(self) -> dict[str, Any]:
-        while True:
-            message = await self.pubsub.get_message(ignore_subscribe_messages=True, timeout=None)
+    @property
+    def closed(self) -> bool:
+        return self.local.closed
+
+    def get(self, timeout: float) -> dict[str, Any] | None:
+        """The next event from Redis, or None after ``timeout`` or once the stream is
+        closed (checked at least every second)."""
+        remaining = timeout
+        while remaining > 0 and not self.local.closed:
+            wait = min(remaining, 1.0)
+            message = self.pubsub.get_message(ignore_subscribe_messages=True, timeout=wait)
             if message and message.get("type") == "message":
                 data: dict[str, Any] = json.loads(message["data"])
                 return data
+            remaining -= wait
+        return None
 
 
 class RedisBus:
-    """Publishes to the channel ``backsoon:live:<member id>`` on Redis."""
+    """Publishes to ``<namespace>:live:<member id>`` on Redis; each open stream reads
+    its member's channel on a connection of its own (bounded by the stream caps)."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, namespace: str, local: InProcessBus | None = None) -> None:
         import redis
 
         self.url = url
+        self.namespace = namespace
+        self.local = local or InProcessBus()
         self._client = redis.Redis.from_url(url)
 
-    @staticmethod
-    def channel(member_id: int) -> str:
-        return f"backsoon:live:{member_id}"
+    def channel(self, member_id: int) -> str:
+        return f"{self.namespace}:live:{member_id}"
+
+    def listening(self) -> bool:
+        return True  # a stream on another process or machine may be listening
 
     def publish(self, member_ids: list[int], event: dict[str, Any]) -> None:
+        """One pipelined round trip on the publishing thread; never raises."""
         payload = json.dumps(event, default=str)
         try:
             with self._client.pipeline(transaction=False) as pipe:
@@ -133,256 +237,141 @@ class RedisBus:
         except Exception:  # live updates are best effort; the data is already committed
             log.warning("live update not published", exc_info=True)
 
-    @asynccontextmanager
-    async def subscribe(self, member_id: int) -> AsyncIterator[_RedisSubscription]:
-        import redis.asyncio as aioredis
+    @contextmanager
+    def subscribe(self, member_id: int) -> Iterator[_RedisSubscription]:
+        with self.local.subscribe(member_id) as local:
+            pubsub = self._client.pubsub()
+            try:
+                pubsub.subscribe(self.channel(member_id))
+                yield _RedisSubscription(local, pubsub)
+            finally:
+                with suppress(Exception):
+                    pubsub.close()
 
-        client = aioredis.Redis.from_url(self.url)
-        pubsub = client.pubsub()
-        await pubsub.subscribe(self.channel(member_id))
-        try:
-            yield _RedisSubscription(pubsub)
-        finally:
-            await pubsub.unsubscribe()
-            await pubsub.aclose()
-            await client.aclose()
-
-
-# sun_path's size, its terminating NUL included.
-_SUN_PATH_MAX = 104 if sys.platform == "darwin" or "bsd" in sys.platform else 108
+    def stop(self) -> None:
+        self.local.stop()
 
 
-class LocalSocketBus:
-    """Reaches the subscribers of every process on this machine that shares ``directory``.
+class PostgresBus:
+    """PostgreSQL ``LISTEN``/``NOTIFY`` on one channel: :meth:`publish` runs
+    ``pg_notify`` on the publishing thread's connection (after the commit), and one
+    listener thread per process, started with its first stream, hands each event to
+    the streams open here. A payload carries at most CHUNK member ids (PostgreSQL
+    takes payloads under 8000 bytes)."""
 
-    A process with subscribers binds the datagram socket ``<directory>/<name>.sock``
-    on its first subscribe and reads it on one daemon thread, handing each event to
-    its subscribers as :class:`InProcessBus` does. :meth:`publish` delivers to this
-    process's subscribers directly and queues the event for one sender thread, so a
-    request never waits for another process. The sender sends what has queued up as
-    few datagrams as it fits in to every other socket in the directory: Linux queues
-    only 10 datagrams per socket, and a receiver busy for a moment (it shares its
-    process's GIL with the request threads) then still gets every event of a burst.
-    A receiver that lags by more than SEND_TIMEOUT misses that batch, and the socket
-    of a process that is gone is removed.
+    CHANNEL = "backsoon_live"
+    CHUNK = 200
 
-    Args:
-        directory: shared by the processes that reach each other; created (owner
-            only) on the first subscribe.
-        name: the socket's file name without ``.sock``, unique per process (default:
-            the process id).
-    """
-
-    CHUNK = 500  # member ids per piece: about 4 KB
-    MAX_DATAGRAM = 64 * 1024
-    SEND_TIMEOUT = 0.2  # seconds a receiver may lag before it misses a batch
-    OUTBOX = 10_000  # events waiting to be sent; the oldest go first when it is full
-
-    def __init__(self, directory: Path, *, name: str | None = None) -> None:
-        self.directory = Path(directory)
-        self.path = self.directory / f"{name or os.getpid()}.sock"
-        self._local = InProcessBus()
+    def __init__(self, local: InProcessBus | None = None) -> None:
+        self.local = local or InProcessBus()
         self._lock = threading.Lock()
-        self._receiver: socket.socket | None = None
-        self._sender: socket.socket | None = None
-        self._owner_pid = 0
-        self._outbox: deque[tuple[list[int], dict[str, Any]]] = deque(maxlen=self.OUTBOX)
-        self._wake = threading.Event()
-        self._sender_thread: threading.Thread | None = None
-        self._idle = threading.Event()  # set while nothing is queued or being sent
-        self._idle.set()
+        self._listener: threading.Thread | None = None
+        self._listening = threading.Event()
+        self._stop = threading.Event()
 
-    @classmethod
-    def fits(cls, directory: Path) -> bool:
-        """Whether a socket path in ``directory`` fits in ``sun_path`` for any pid."""
-        return len(os.fsencode(Path(directory) / f"{'9' * 10}.sock")) < _SUN_PATH_MAX
+    def listening(self) -> bool:
+        return True
 
     def publish(self, member_ids: list[int], event: dict[str, Any]) -> None:
-        """Deliver ``event`` here, and queue it for the other processes; never raises
-        and never waits (thread-safe): one sender thread sends what is queued."""
-        self._local.publish(member_ids, event)
-        if not member_ids:
-            return
-        with self._lock:
-            self._idle.clear()
-            self._outbox.append((list(member_ids), event))
-        if self._sender_thread is None:
-            with self._lock:
-                if self._sender_thread is None:
-                    self._sender_thread = threading.Thread(
-                        target=self._send_loop, name="live-bus-sender", daemon=True
+        try:
+            with connection.cursor() as cursor:
+                for i in range(0, len(member_ids), self.CHUNK):
+                    payload = json.dumps(
+                        {"ids": member_ids[i : i + self.CHUNK], "event": event}, default=str
                     )
-                    self._sender_thread.start()
-                    atexit.register(self.flush)  # a process ending sends what it queued
-        self._wake.set()
+                    if len(payload) >= 8000:
+                        log.warning("live update of type %r too large", event.get("type"))
+                        continue
+                    cursor.execute("SELECT pg_notify(%s, %s)", [self.CHANNEL, payload])
+        except Exception:  # best effort; the data is already committed
+            log.warning("live update not published", exc_info=True)
 
-    def _send_loop(self) -> None:
-        while True:
-            self._wake.wait()
-            self._wake.clear()
-            batch = []
-            while self._outbox:
-                batch.append(self._outbox.popleft())
+    def _listen(self) -> None:
+        import psycopg
+
+        params = connection.get_connection_params()
+        params.pop("cursor_factory", None)
+        params.pop("context", None)
+        while not self._stop.is_set():
             try:
-                self._send_to_peers(batch)
-            except Exception:  # live updates are best effort; the data is already committed
-                log.warning("live updates not sent to the other processes", exc_info=True)
-            with self._lock:
-                if not self._outbox:
-                    self._idle.set()
+                with psycopg.connect(**params, autocommit=True) as conn:
+                    conn.execute(f"LISTEN {self.CHANNEL}")
+                    self._listening.set()
+                    while not self._stop.is_set():
+                        for notify in conn.notifies(timeout=1.0):
+                            self._deliver(notify.payload)
+            except Exception:
+                self._listening.clear()
+                log.warning("live updates: LISTEN connection lost; retrying", exc_info=True)
+                self._stop.wait(1.0)
 
-    def flush(self, timeout: float = 2.0) -> bool:
-        """Wait until everything published so far has been sent; False on timeout."""
-        return self._idle.wait(timeout)
-
-    def _datagrams(self, batch: list[tuple[list[int], dict[str, Any]]]) -> list[bytes]:
-        """The batch as datagrams of whole pieces (``{"ids", "event"}``), each below
-        MAX_DATAGRAM: under load one datagram carries many events, so a receiver
-        wakes once for all of them."""
-        datagrams: list[bytes] = []
-        pieces: list[bytes] = []
-        size = 2
-        for member_ids, event in batch:
-            for i in range(0, len(member_ids), self.CHUNK):
-                piece = json.dumps(
-                    {"ids": member_ids[i : i + self.CHUNK], "event": event}, default=str
-                ).encode()
-                if len(piece) + 2 > self.MAX_DATAGRAM:
-                    log.warning("live update of type %r too large to send", event.get("type"))
-                    continue
-                if size + len(piece) + 1 > self.MAX_DATAGRAM:
-                    datagrams.append(b"[" + b",".join(pieces) + b"]")
-                    pieces, size = [], 2
-                pieces.append(piece)
-                size += len(piece) + 1
-        if pieces:
-            datagrams.append(b"[" + b",".join(pieces) + b"]")
-        return datagrams
-
-    def _send_to_peers(self, batch: list[tuple[list[int], dict[str, Any]]]) -> None:
-        peers = [path for path in self.directory.glob("*.sock") if path != self.path]
-        if not peers or not batch:
+    def _deliver(self, payload: str) -> None:
+        try:
+            piece = json.loads(payload)
+            ids = [int(mid) for mid in piece["ids"]]
+        except (ValueError, KeyError, TypeError):
+            log.debug("malformed live update notification ignored")
             return
-        datagrams = self._datagrams(batch)
-        sender = self._sender_socket()
-        for peer in peers:
-            for datagram in datagrams:
-                try:
-                    sender.sendto(datagram, os.fspath(peer))
-                except (ConnectionRefusedError, FileNotFoundError):
-                    # Its process is gone (or removed the socket as we listed it).
-                    with suppress(FileNotFoundError):
-                        peer.unlink()
-                    break
-                except (BlockingIOError, TimeoutError):
-                    log.debug("live updates dropped: %s is not keeping up", peer.name)
-                    break
-                except OSError:
-                    log.warning("live update not sent to %s", peer.name, exc_info=True)
-                    break
+        self.local.publish(ids, piece["event"])
 
-    def _sender_socket(self) -> socket.socket:
+    def _start_listener(self) -> None:
         with self._lock:
-            if self._sender is None:
-                self._sender = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-                self._sender.settimeout(self.SEND_TIMEOUT)
-            return self._sender
+            if self._listener is None:
+                self._listener = threading.Thread(
+                    target=self._listen, name="live-listen", daemon=True
+                )
+                self._listener.start()
+        self._listening.wait(5.0)
 
-    @asynccontextmanager
-    async def subscribe(self, member_id: int) -> AsyncIterator[_QueueSubscription]:
-        """Subscribe on the local bus, binding this process's socket first if need be.
-
-        If the socket can not be bound, the subscriber still gets this process's
-        events (and a warning is logged).
-        """
-        self._bind()
-        async with self._local.subscribe(member_id) as sub:
+    @contextmanager
+    def subscribe(self, member_id: int) -> Iterator[_QueueSubscription]:
+        with self.local.subscribe(member_id) as sub:
+            self._start_listener()
             yield sub
 
-    def _bind(self) -> None:
-        with self._lock:
-            if self._receiver is not None:
-                return
-            try:
-                self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-                # A file left at this path by an earlier process with the same pid.
-                self.path.unlink(missing_ok=True)
-                receiver = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-                try:
-                    receiver.bind(os.fspath(self.path))
-                except OSError:
-                    receiver.close()
-                    raise
-            except OSError:
-                log.warning("live updates from other processes unavailable", exc_info=True)
-                return
-            self._receiver, self._owner_pid = receiver, os.getpid()
-        atexit.register(self._unlink)
-        threading.Thread(
-            target=self._receive, args=(receiver,), name="live-bus-receiver", daemon=True
-        ).start()
+    def stop(self) -> None:
+        """End the open streams and the listener thread (within a second)."""
+        self.local.stop()
+        self._stop.set()
+        listener = self._listener
+        if listener is not None:
+            listener.join(timeout=5)
 
-    def _receive(self, receiver: socket.socket) -> None:
-        """Hand each datagram's event to the local subscribers until :meth:`close`."""
-        while True:
-            try:
-                datagram = receiver.recv(self.MAX_DATAGRAM)
-            except OSError:
-                return
-            if self._receiver is not receiver:  # closed: shutdown() woke us up
-                return
-            try:
-                pieces = [
-                    ([int(mid) for mid in piece["ids"]], piece["event"])
-                    for piece in json.loads(datagram)
-                ]
-            except (ValueError, KeyError, TypeError):
-                log.debug("malformed live update datagram ignored")
-                continue
-            for member_ids, event in pieces:
-                self._local.publish(member_ids, event)
 
-    def _unlink(self) -> None:
-        if os.getpid() == self._owner_pid:  # not from a forked child
-            self.path.unlink(missing_ok=True)
-
-    def close(self) -> None:
-        """Stop receiving and remove this process's socket; idempotent.
-
-        The bus stays usable: the next subscribe binds again.
-        """
-        with self._lock:
-            receiver, self._receiver = self._receiver, None
-            sender, self._sender = self._sender, None
-        if sender is not None:
-            sender.close()
-        if receiver is None:
-            return
-        atexit.unregister(self._unlink)
-        self._unlink()
-        with suppress(OSError):
-            receiver.shutdown(socket.SHUT_RDWR)  # wakes the receiver thread
-        receiver.close()
+def redis_namespace() -> str:
+    """The prefix of every Redis key and channel of this deployment (issue 14,
+    finding 8): ``REDIS_NAMESPACE``, by default derived from the database's name."""
+    return str(getattr(settings, "REDIS_NAMESPACE", "") or "backsoon")
 
 
 @lru_cache(maxsize=1)
-def bus() -> Bus:
+def bus() -> RedisBus | PostgresBus | InProcessBus:
     """This process's bus (see the module docstring for the choice)."""
     if settings.REDIS_URL:
-        return RedisBus(settings.REDIS_URL)
-    live_dir = settings.LIVE_DIR
-    if live_dir and hasattr(socket, "AF_UNIX"):
-        if LocalSocketBus.fits(live_dir):
-            return LocalSocketBus(live_dir)
-        log.info(
-            "live updates reach this process only: LIVE_DIR %s is too long for a socket path",
-            live_dir,
-        )
-    return InProcessBus()
+        return RedisBus(settings.REDIS_URL, namespace=redis_namespace(), local=_local())
+    if connection.vendor == "postgresql":
+        return PostgresBus(local=_local())
+    return _local()
+
+
+def shares_between_processes() -> bool:
+    """Whether live updates reach streams in other processes (Redis or PostgreSQL)."""
+    return not isinstance(bus(), InProcessBus)
+
+
+def stop_streams() -> None:
+    """End this process's open streams (on shutdown), so that the server can stop."""
+    bus().stop()
 
 
 def publish_on_commit(member_ids: Iterable[int], event: dict[str, Any]) -> None:
-    """Announce ``event`` to the members' open pages once the transaction commits."""
+    """Announce ``event`` to the members' open pages once the transaction commits.
+
+    Free when nobody can be listening: in-process only, and no stream open here.
+    """
+    target = bus()
+    if not target.listening():
+        return
     ids = sorted(set(member_ids))
     if ids:
-        transaction.on_commit(lambda: bus().publish(ids, event))
+        transaction.on_commit(lambda: target.publish(ids, event))

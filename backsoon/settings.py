@@ -9,8 +9,9 @@ Everything that differs between machines comes from the environment:
 - ``SECRET_KEY``: when unset, one is generated once and kept in ``var/secret_key``.
 - ``ALLOWED_HOSTS``: comma separated; defaults to local addresses.
 - ``DEBUG``: off unless set to 1/true/yes.
-- ``BACKSOON_VAR``: the folder for local state (database, secret key, static files,
-  live update sockets).
+- ``REDIS_NAMESPACE``: the prefix of every Redis key and channel (default
+  ``backsoon:<database name>``).
+- ``BACKSOON_VAR``: the folder for local state (database, secret key, static files).
 """
 
 from __future__ import annotations
@@ -105,7 +106,6 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "backsoon.urls"
-ASGI_APPLICATION = "backsoon.asgi.application"
 WSGI_APPLICATION = "backsoon.wsgi.application"
 
 TEMPLATES = [
@@ -179,16 +179,27 @@ SECURITY_CONTACT = os.environ.get("SECURITY_CONTACT", "")
 SECURITY_TXT_EXPIRES_DAYS = 180
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
+# Every Redis key and channel starts with this (issue 14, finding 8), so that two
+# deployments sharing one Redis never see each other's cache, counters or live events.
+REDIS_NAMESPACE = os.environ.get("REDIS_NAMESPACE") or (
+    "backsoon:" + Path(str(DATABASES["default"]["NAME"] or "default")).stem
+)
 if REDIS_URL:
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": REDIS_NAMESPACE,
+        }
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-# Without Redis, the app workers and the background worker of this machine pass
-# live updates to each other through Unix sockets here (created on first use);
-# None keeps each process's live updates to itself.
-LIVE_DIR: Path | None = VAR_DIR / "live"
+# Open live-update streams (/live/), each holding a server thread: at most this many
+# per member and per server process; beyond them the stream answers 429.
+LIVE_STREAMS_PER_MEMBER = int(os.environ.get("LIVE_STREAMS_PER_MEMBER", "10"))
+LIVE_STREAMS_PER_PROCESS = int(os.environ.get("LIVE_STREAMS_PER_PROCESS", "32"))
+# Seconds between writes of the impressions buffered in a process's memory (no Redis).
+IMPRESSIONS_FLUSH_SECONDS = float(os.environ.get("IMPRESSIONS_FLUSH_SECONDS", "2"))
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("nl", "Nederlands")]

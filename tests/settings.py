@@ -11,9 +11,6 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 IMPRESSIONS_FLUSH_SECONDS = 0  # tests flush explicitly; no background flusher thread
-# Live updates stay in the test process (tests/web/test_live_local_bus.py covers the
-# socket bus on its own directory).
-LIVE_DIR = None
 # The page tests pin calendar years whose weekdays they name (2059: Mon 22 Dec); the
 # two-year default is tested on its own (tests/away/test_api_absences.py, F3 tests).
 ABSENCE_MAX_START_AHEAD_DAYS = 100 * 366

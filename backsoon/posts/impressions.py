@@ -193,11 +193,12 @@ class MemoryBuffer:
 class RedisBuffer:
     """A buffer shared by every app process through Redis."""
 
-    COUNTS = "backsoon:impressions:counts"
-    VIEWERS = "backsoon:impressions:viewers"
-    LOCK = "backsoon:impressions:lock"
+    # Prefixed with settings.REDIS_NAMESPACE (issue 14, finding 8).
+    COUNTS = "impressions:counts"
+    VIEWERS = "impressions:viewers"
+    LOCK = "impressions:lock"
     # One set per hour of "<post>:<member>" already counted, shared by every process.
-    SEEN = "backsoon:impressions:seen"
+    SEEN = "impressions:seen"
     LOCK_MS = 30_000
     # Moves each live key to its ":flushing" name unless a previous flush left one
     # there (then that one is written first and the live key waits its turn).
@@ -228,10 +229,13 @@ class RedisBuffer:
     return 0
     """
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, namespace: str = "backsoon") -> None:
         import redis
 
         self.client = redis.Redis.from_url(url)
+        self.COUNTS, self.VIEWERS, self.LOCK, self.SEEN = (
+            f"{namespace}:{key}" for key in (self.COUNTS, self.VIEWERS, self.LOCK, self.SEEN)
+        )
         self._take_script = self.client.register_script(self._TAKE)
         self._release_script = self.client.register_script(self._RELEASE)
         self._add_script = self.client.register_script(self._ADD)
@@ -398,7 +402,8 @@ def buffer() -> Buffer:
         with _state_lock:
             if _buffer is None:
                 url = getattr(settings, "REDIS_URL", "")
-                _buffer = RedisBuffer(url) if url else MemoryBuffer()
+                namespace = getattr(settings, "REDIS_NAMESPACE", "") or "backsoon"
+                _buffer = RedisBuffer(url, namespace) if url else MemoryBuffer()
     return _buffer
 
 
@@ -519,14 +524,11 @@ def _flush_at_exit() -> None:
 def install_shutdown_flush() -> None:
     """Flush before the process dies of SIGTERM, which skips ``atexit``.
 
-    uvicorn drains its requests on SIGTERM, then puts back the handler it found and
-    raises the signal again; with the default handler the process dies on the
-    spot. So, in the main thread and only where nobody handles SIGTERM yet, this
-    installs a handler that flushes (if this process buffers impressions) and then
-    dies of the signal as before. Called from the app's ``ready()``: it is in place
-    before ``backsoon serve`` starts uvicorn. (uvicorn worker processes of
-    ``--workers N`` load the app after uvicorn took the signal; they lose at most
-    the last ~2 seconds, unless REDIS_URL is set.)
+    In the main thread and only where nobody handles SIGTERM yet (a script, a
+    management command), this installs a handler that flushes (if this process
+    buffers impressions) and then dies of the signal as before. Called from the
+    app's ``ready()``. (``backsoon serve``'s worker processes stop through granian's
+    own handler and flush as they end: see ``backsoon.wsgi``.)
     """
     if threading.current_thread() is not threading.main_thread():
         return

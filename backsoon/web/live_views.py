@@ -6,20 +6,21 @@ every ``KEEPALIVE_SECONDS``. The first event, ``ready``, is sent once the
 subscription is in place: the page refetches what it shows then, so nothing
 published while it was (re)connecting is missed.
 
-The stream needs an ASGI server (``backsoon serve``). Under WSGI (a threaded
-development or test server) an endless stream would pin a thread, so the view
-answers 204, which tells EventSource not to reconnect.
+The stream is a streaming response of Django's WSGI handler: an open stream holds
+one server thread, waiting on its subscription with the GIL released. Streams are
+capped per member and per process (``LIVE_STREAMS_PER_MEMBER``,
+``LIVE_STREAMS_PER_PROCESS``; issue 14, finding 9): past a cap the answer is 429 in
+the API's error shape, and EventSource retries later. A client that went away is
+noticed at the next write (a keepalive at the latest); the server then closes the
+stream and its subscription.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import Iterator
 from typing import Any
 
-from asgiref.sync import sync_to_async
-from django.core.handlers.asgi import ASGIRequest
 from django.db import connections
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
@@ -28,13 +29,15 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from backsoon.accounts.models import Member
-from backsoon.live import bus
+from backsoon.live import TooManyStreams, bus
 
 from .context import HeaderCounts
 
 KEEPALIVE_SECONDS = 20.0
 # Tells EventSource how long to wait before reconnecting after a dropped stream.
 RETRY_MILLISECONDS = 3000
+# Tells a client refused for too many streams when to try again.
+RETRY_AFTER_SECONDS = 30
 
 
 def sse_event(event: dict[str, Any]) -> str:
@@ -44,31 +47,40 @@ def sse_event(event: dict[str, Any]) -> str:
     return f"event: {name}\ndata: {data}\n\n"
 
 
-async def event_stream(
-    member_id: int, *, keepalive: float = KEEPALIVE_SECONDS
-) -> AsyncIterator[str]:
-    """The member's events as SSE text, forever (until the client goes away).
+class EventStream:
+    """The events of an entered subscription as SSE text, until the client goes away
+    or the server stops. ``close()`` (called by the server when the response ends,
+    whether or not it was ever iterated) leaves the subscription.
 
-    A keepalive does not cancel the pending read of the subscription (cancelling a
-    Redis pub/sub read midway can cost the connection); the same read goes on.
-    If the subscription fails, the stream ends and EventSource reconnects.
+    Args:
+        subscribed: the subscription's context manager, already entered.
+        subscription: what entering it gave.
+        keepalive: seconds without an event before a keepalive comment.
     """
-    async with bus().subscribe(member_id) as subscription:
+
+    def __init__(
+        self, subscribed: Any, subscription: Any, *, keepalive: float = KEEPALIVE_SECONDS
+    ) -> None:
+        self.subscribed = subscribed
+        self.subscription = subscription
+        self.keepalive = keepalive
+        self._open = True
+
+    def __iter__(self) -> Iterator[str]:
         yield f"retry: {RETRY_MILLISECONDS}\n" + sse_event({"type": "ready"})
-        pending: asyncio.Future[dict[str, Any]] | None = None
-        try:
-            while True:
-                if pending is None:
-                    pending = asyncio.ensure_future(subscription.get())
-                done, _ = await asyncio.wait({pending}, timeout=keepalive)
-                if not done:
-                    yield ": keepalive\n\n"
-                    continue
-                event, pending = pending.result(), None
+        while self._open:
+            event = self.subscription.get(self.keepalive)
+            if event is not None:
                 yield sse_event(event)
-        finally:
-            if pending is not None:
-                pending.cancel()
+            elif self.subscription.closed:
+                return  # the server is stopping: EventSource reconnects elsewhere
+            else:
+                yield ": keepalive\n\n"
+
+    def close(self) -> None:
+        if self._open:
+            self._open = False
+            self.subscribed.__exit__(None, None, None)
 
 
 def release_db_connections() -> None:
@@ -83,18 +95,32 @@ def release_db_connections() -> None:
 
 @never_cache
 @require_GET
-async def live_stream(request: HttpRequest) -> HttpResponseBase:
-    user = await request.auser()
+def live_stream(request: HttpRequest) -> HttpResponseBase:
+    user = request.user
     if not user.is_authenticated:
         return JsonResponse(
             {"detail": gettext("Sign in first."), "code": "not_authenticated"}, status=401
         )
     if not isinstance(user, Member) or not user.is_active:
         return JsonResponse({"detail": gettext("Not allowed."), "code": "forbidden"}, status=403)
-    if not isinstance(request, ASGIRequest):
-        return HttpResponse(status=204)
-    await sync_to_async(release_db_connections)()
-    response = StreamingHttpResponse(event_stream(user.pk), content_type="text/event-stream")
+    subscribed = bus().subscribe(user.pk)
+    try:
+        # Enter now, so that a stream over a cap is refused before the response starts.
+        subscription = subscribed.__enter__()
+    except TooManyStreams:
+        refused = JsonResponse(
+            {
+                "detail": gettext("Too many live update streams are open; try again later."),
+                "code": "too_many_streams",
+            },
+            status=429,
+        )
+        refused["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return refused
+    release_db_connections()
+    response = StreamingHttpResponse(
+        EventStream(subscribed, subscription), content_type="text/event-stream"
+    )
     response["Cache-Control"] = "no-cache, no-transform"
     response["X-Accel-Buffering"] = "no"  # nginx: do not buffer the stream
     return response

@@ -16,7 +16,8 @@ def client_ip(request: HttpRequest) -> str:
 
     ``X-Forwarded-For`` is deliberately ignored: anyone can set it, and trusting it
     would let a client dodge login throttling. Behind a proxy, have the proxy set
-    ``REMOTE_ADDR`` (uvicorn ``--proxy-headers`` with ``--forwarded-allow-ips``).
+    ``REMOTE_ADDR``: ``FORWARDED_ALLOW_IPS`` lists the proxies whose header is
+    trusted (``backsoon.wsgi``).
     """
     return request.META.get("REMOTE_ADDR") or "unknown"
 

@@ -83,47 +83,26 @@ def shots(request, page) -> Shots:
 
 
 class _OneRequestAtATime:
-    """ASGI wrapper: handles one request at a time, up to the start of its response.
+    """WSGI wrapper: handles one request at a time, up to the start of its response.
 
     The in-memory SQLite test database is shared between threads in shared-cache
     mode, which locks whole tables and does not wait for a lock ("database table is
-    locked"), unlike the WAL database file of a real deployment. Django's ASGI
-    handler runs each request in its own thread, so two overlapping requests (a
-    page and a live refetch) could collide. Views do all their database work before
-    the response starts, so holding the lock until then serializes that work, while
+    locked"), unlike the WAL database file of a real deployment. The server runs each
+    request in its own thread, so two overlapping requests (a page and a live
+    refetch) could collide. Views do all their database work before Django's handler
+    returns the response, so holding the lock until then serializes that work, while
     response bodies (the endless /live/ stream) still run side by side.
     """
 
     def __init__(self, app) -> None:
+        import threading
+
         self.app = app
-        self.lock: object | None = None
+        self.lock = threading.Lock()
 
-    async def __call__(self, scope, receive, send) -> None:
-        import asyncio
-
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        if self.lock is None:
-            self.lock = asyncio.Lock()
-        lock = self.lock
-        assert isinstance(lock, asyncio.Lock)
-        await lock.acquire()
-        held = True
-
-        async def send_then_release(message) -> None:
-            nonlocal held
-            if message["type"] == "http.response.start" and held:
-                held = False
-                lock.release()
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_then_release)
-        finally:
-            if held:
-                held = False
-                lock.release()
+    def __call__(self, environ, start_response):
+        with self.lock:
+            return self.app(environ, start_response)
 
 
 def _free_port() -> int:
@@ -135,42 +114,42 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def asgi_server(transactional_db) -> Iterator[str]:
-    """The site under uvicorn in a background thread of this process; yields its base URL.
+def wsgi_server(transactional_db) -> Iterator[str]:
+    """The site (``backsoon.wsgi``, as ``backsoon serve`` runs it) on a threaded WSGI
+    server in this process; yields its base URL.
 
-    For what live_server (a threaded WSGI server) can not do: endless async streams
-    (the /live/ server-sent events). The test database is a shared-cache in-memory
-    SQLite database (or PostgreSQL), reachable from the server's threads, the same
-    trick live_server uses; ``transactional_db`` makes the test's writes visible.
-    On SQLite, requests are handled one at a time up to their response (see
-    ``_OneRequestAtATime``). Static files are served from the app directories, as
-    live_server does.
+    Unlike live_server, it serves the live-update stream as production does (the
+    endless /live/ server-sent events, one thread per stream, chunked request
+    bodies). The test database is a shared-cache in-memory SQLite database (or
+    PostgreSQL), reachable from the server's threads, the same trick live_server
+    uses; ``transactional_db`` makes the test's writes visible. On SQLite, requests
+    are handled one at a time up to their response (see ``_OneRequestAtATime``).
+    Static files are served from the app directories, as live_server does.
     """
     import threading
     import time
     import urllib.error
     import urllib.request
 
-    import uvicorn
-    from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
+    from django.contrib.staticfiles.handlers import StaticFilesHandler
+    from django.core.servers.basehttp import ThreadedWSGIServer, WSGIRequestHandler
     from django.db import connection
 
-    from backsoon.asgi import application
+    from backsoon.live import bus, stop_streams
+    from backsoon.wsgi import application
 
-    app = ASGIStaticFilesHandler(application)
+    class QuietHandler(WSGIRequestHandler):
+        def log_message(self, *args) -> None:
+            pass
+
+    bus.cache_clear()
+    app = StaticFilesHandler(application)
     if connection.vendor == "sqlite":
         app = _OneRequestAtATime(app)
     port = _free_port()
-    config = uvicorn.Config(
-        app,
-        host="127.0.0.1",
-        port=port,
-        lifespan="off",
-        log_level="warning",
-        timeout_graceful_shutdown=2,
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="asgi-server", daemon=True)
+    server = ThreadedWSGIServer(("127.0.0.1", port), QuietHandler)
+    server.set_app(app)
+    thread = threading.Thread(target=server.serve_forever, name="wsgi-server", daemon=True)
     thread.start()
     base_url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 15
@@ -180,9 +159,12 @@ def asgi_server(transactional_db) -> Iterator[str]:
                 break
         except (urllib.error.URLError, ConnectionError, TimeoutError):
             if time.monotonic() > deadline or not thread.is_alive():
-                server.should_exit = True
-                pytest.fail("the ASGI test server did not start")
+                server.shutdown()
+                pytest.fail("the WSGI test server did not start")
             time.sleep(0.05)
     yield base_url
-    server.should_exit = True
+    stop_streams()  # the open streams end, as when `backsoon serve` stops
+    server.shutdown()
+    server.server_close()
     thread.join(timeout=10)
+    bus.cache_clear()

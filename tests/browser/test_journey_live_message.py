@@ -3,8 +3,9 @@
 Alice invites Bob from "People you may know" while Bob looks at his network page:
 the invitation appears for him without reloading; he accepts it. Bob waits on
 his messaging page; Alice writes; the conversation and then every new message
-show up on Bob's page without reloading. The site runs under uvicorn (the
-``asgi_server`` fixture), because server-sent events need an ASGI server.
+show up on Bob's page without reloading. The site runs on the ``wsgi_server``
+fixture: backsoon.wsgi on a threaded WSGI server, a thread per live stream, as
+``backsoon serve`` runs it under granian.
 """
 
 from __future__ import annotations
@@ -48,10 +49,10 @@ def not_reloaded(page) -> bool:
     return page.evaluate("window.__notReloaded === true")
 
 
-def test_connect_then_message_arrives_without_reloading(browser, asgi_server, viewport, request):
+def test_connect_then_message_arrives_without_reloading(browser, wsgi_server, viewport, request):
     from playwright.sync_api import expect
 
-    base = asgi_server
+    base = wsgi_server
     alice = make_member("alice", display_name="Alice Smit", headline="Designer in Utrecht")
     bob = make_member("bob", display_name="Bob de Boer", headline="Engineer at Noordzee Energie")
     carol = make_member("carol", display_name="Carol Jansen", headline="Recruiter")

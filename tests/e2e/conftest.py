@@ -53,7 +53,7 @@ def served(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        wait_for(base + "/login/")
+        wait_for(base + "/login/", timeout=90)  # it migrates a fresh database first
         yield base, tmp_path
     finally:
         proc.terminate()
