@@ -1,8 +1,8 @@
-"""Absences from the member's calendar (import) and a private ICS feed of them (export).
+"""Importing absences from the member's calendar: an uploaded file or a feed's body.
 
 Every write is one ``calendar_*`` action in one transaction. Reading the ICS text
-is pure (``ical.py``); so is the plan that turns imported events into absences
-(``plan_calendar_absences`` below). The actions around them fetch, lock and write.
+is pure (``parse.py``, ``expand.py``); so is the plan that turns imported events into
+absences (``plan.py``). The functions here lock, store the events and write the plan.
 
 Import rules (the issue text, and the choices where it is silent):
 
