@@ -20,7 +20,6 @@ from zoneinfo import ZoneInfo
 
 import icalendar
 import pytest
-from django.core.management import call_command
 from django.db import connections
 from django.test import Client
 from django.utils import timezone
@@ -533,8 +532,27 @@ def feed_server() -> Iterator[FeedServer]:
 
 
 def run_jobs() -> None:
-    """Run the queued background jobs here, as ``backsoon worker`` would, until none is left."""
-    call_command("db_worker", batch=True, interval=0, startup_delay=False, verbosity=0)
+    """Run the queued background jobs here, as ``backsoon worker`` does, until none is left.
+
+    The worker's own loop is not used because it closes the database connection between
+    jobs, which would end the test's transaction; its ``run_task`` is.
+    """
+    from django_tasks_db.management.commands.db_worker import Worker
+    from django_tasks_db.models import DBTaskResult
+
+    worker = Worker(
+        queue_names=["default"],
+        interval=0,
+        batch=True,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=None,
+        worker_id="test",
+        excluded_queue_names=[],
+    )
+    while (job := DBTaskResult.objects.ready().get_locked()) is not None:
+        job.claim("test")
+        worker.run_task(job)
 
 
 def test_a_feed_is_synced_from_a_server(alice, settings, feed_server):

@@ -8,7 +8,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 
@@ -16,6 +15,7 @@ from backsoon.accounts.models import Member
 from backsoon.away.calendar.fetch import MAX_ICS_BYTES
 from backsoon.away.calendar.models import CalendarFeed, CalendarSettings
 from backsoon.away.models import Absence
+from tests.away.test_calendar import run_jobs
 
 pytestmark = pytest.mark.django_db
 
@@ -186,7 +186,7 @@ def test_sync_now_shows_the_failure(alice, settings):
     response = client.post(f"/away/calendar/feeds/{feed.pk}/sync/", follow=True)
     assert response.redirect_chain == [("/away/calendar/", 302)]
     assert "The feed is queued" in response.content.decode()
-    call_command("db_worker", batch=True, interval=0, startup_delay=False, verbosity=0)
+    run_jobs()
     html = client.get(PAGE).content.decode()
     assert "could not be fetched" in html
     assert "Failed" in html  # the feed's last status

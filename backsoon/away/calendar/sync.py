@@ -1,8 +1,8 @@
-"""Absences from the member's calendar (import) and a private ICS feed of them (export).
+"""Importing absences from the member's calendar: an uploaded file or a feed's body.
 
 Every write is one ``calendar_*`` action in one transaction. Reading the ICS text
-is pure (``ical.py``); so is the plan that turns imported events into absences
-(``plan_calendar_absences`` below). The actions around them fetch, lock and write.
+is pure (``parse.py``, ``expand.py``); so is the plan that turns imported events into
+absences (``plan.py``). The functions here lock, store the events and write the plan.
 
 Import rules (the issue text, and the choices where it is silent):
 
@@ -194,6 +194,12 @@ def calendar_import_upload(*, member: Member, data: bytes) -> ImportReport:
 def import_windows(
     *, member: Member, feed: CalendarFeed | None, windows: list[EventWindow], now: datetime
 ) -> ImportReport:
+    """Store one source's events (the upload when ``feed`` is None) and reconcile the
+    member's calendar absences, in one transaction under the member lock.
+
+    Raises:
+        NotFound: the feed was deleted meanwhile.
+    """
     with transaction.atomic():
         lock_member(member)
         if feed is not None and not CalendarFeed.objects.filter(pk=feed.pk).exists():
@@ -258,7 +264,10 @@ def _item(absence_id: int | None, starts_at: datetime, ends_at: datetime, summar
 
 
 def reconcile(*, member: Member, now: datetime) -> ImportReport:
-    """Make the member's calendar absences match their imported events (all sources)."""
+    """Make the member's calendar absences match their imported events (all sources).
+
+    The caller holds the member lock inside a transaction.
+    """
     ImportedEvent.objects.filter(member=member, ends_at__lte=now).delete()
     managed = {
         a.pk: a
