@@ -145,9 +145,11 @@ def stranger_retry_after(
     room = limit - adding
     if len(recent) <= room:
         return None
-    if room < 0:
-        # More at once than a whole day's budget: the window must empty first.
+    if room < 0 or not recent:
+        # More at once than a whole day's budget: never; the window emptying is the best.
         room = 0
+        if not recent:
+            return 24 * 3600
     frees_at = recent[room] + timedelta(days=1)
     return max(1, int((frees_at - now).total_seconds()) + 1)
 

@@ -67,7 +67,7 @@ MAX_PENDING_KEYS = 200_000
 # Rows per statement when writing a batch.
 CHUNK = 500
 # (member, post) pairs a process remembers to count each at most once an hour.
-MAX_SEEN_KEYS = 1_000_000
+MAX_SEEN_KEYS = 250_000  # one int each: about 25 MB at most
 HOUR = 3600
 
 
@@ -81,7 +81,9 @@ class RecentViews:
 
     def __init__(self, max_keys: int = MAX_SEEN_KEYS) -> None:
         self._lock = threading.Lock()
-        self._hours: dict[int, set[tuple[int, int]]] = {}
+        # One int per pair, member * 2**64 + post: exact for ids below 2**64, and
+        # smaller than a tuple.
+        self._hours: dict[int, set[int]] = {}
         self._size = 0
         self.max_keys = max_keys
 
@@ -94,8 +96,9 @@ class RecentViews:
                     self._size -= len(self._hours.pop(old))
                 seen = self._hours[hour] = set()
             fresh = []
+            base = member_id << 64
             for post_id in post_ids:
-                key = (member_id, post_id)
+                key = base | post_id
                 if key not in seen:
                     seen.add(key)
                     fresh.append(post_id)
