@@ -7,8 +7,11 @@ class AccountsConfig(AppConfig):
     verbose_name = "Members"
 
     def ready(self) -> None:
+        from django.contrib.auth.signals import user_logged_in
         from django.core import checks
 
         from .checks import security_contact_is_set
+        from .middleware import two_factor_state_at_login
 
         checks.register(security_contact_is_set, checks.Tags.security, deploy=True)
+        user_logged_in.connect(two_factor_state_at_login, dispatch_uid="backsoon_2fa_state")
