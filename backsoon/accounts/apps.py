@@ -11,6 +11,7 @@ class AccountsConfig(AppConfig):
         from django.core import checks
 
         from .checks import security_contact_is_set
+        from .middleware import two_factor_state_at_login
         from .signals import last_login_update
 
         checks.register(security_contact_is_set, checks.Tags.security, deploy=True)
@@ -19,3 +20,4 @@ class AccountsConfig(AppConfig):
         # (full disk, read-only); ours skips it then (issue 14, finding 7).
         user_logged_in.disconnect(dispatch_uid="update_last_login")
         user_logged_in.connect(last_login_update, dispatch_uid="update_last_login")
+        user_logged_in.connect(two_factor_state_at_login, dispatch_uid="backsoon_2fa_state")

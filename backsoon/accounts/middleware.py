@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 import zoneinfo
 from collections.abc import Callable
+from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone, translation
@@ -35,9 +36,10 @@ class MemberLocaleMiddleware:
 
 
 # The session's two-factor state: "verified" (signed in with a code, or set it up in
-# this session), "none" (the member has no two-factor authentication). Absent: not
-# looked at yet, as after a sign-in that skipped the code step (the admin's login
-# form), which this middleware then turns into the code step.
+# this session), "none" (the member has no two-factor authentication; noted at login
+# by ``two_factor_state_at_login``). Absent: not known, as after a sign-in of a member
+# with two-factor authentication that skipped the code step (the admin's login form),
+# which this middleware then turns into the code step.
 SESSION_TWO_FACTOR = "backsoon_2fa"
 # A sign-in waiting for its code: {"member": id, "at": epoch seconds, "next": url}.
 SESSION_PENDING = "backsoon_2fa_pending"
@@ -52,8 +54,9 @@ class TwoFactorMiddleware:
     - A staff member reaches ``/admin/`` only in a session verified with a code;
       without two-factor authentication set up they are sent to set it up first.
 
-    Costs one query per session (the state is then kept in the session), none for
-    the API (which uses tokens, never the session).
+    Costs no query on a page: the state is noted in the session at login (one query
+    then); a session from before this middleware is looked at once. Nothing for the
+    API, which uses tokens, never the session.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -96,3 +99,20 @@ class TwoFactorMiddleware:
             query = urlencode({"next": request.get_full_path()})
             return redirect(f"{reverse('accounts:two_factor_setup')}?{query}")
         return None
+
+
+def two_factor_state_at_login(
+    sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any
+) -> None:
+    """``user_logged_in`` receiver: note in the session whether the member has no second
+    factor ("none"); with one, the state stays unknown until the code step marks it
+    "verified" right after its own login(), so that any other login is caught."""
+    from .two_factor import two_factor_enabled
+
+    session = getattr(request, "session", None)
+    if session is None:
+        return
+    if two_factor_enabled(user):
+        session.pop(SESSION_TWO_FACTOR, None)
+    else:
+        session[SESSION_TWO_FACTOR] = "none"

@@ -126,3 +126,18 @@ def test_item10_last_used_is_written_at_most_once_a_minute(alice):
     ApiToken.objects.filter(pk=row.pk).update(last_used_at=first - timedelta(seconds=61))
     api.get("/me")
     assert ApiToken.objects.get(pk=row.pk).last_used_at > first
+
+
+def test_item10_token_list_pages_with_a_cursor(alice):
+    for n in range(3):
+        token_create(member=alice, name=f"t{n}")
+    api = Api(alice)  # a fourth token, the newest
+    seen: list[str] = []
+    cursor = None
+    for _ in range(4):
+        params = {"limit": 1, **({"cursor": cursor} if cursor else {})}
+        page = api.get("/me/tokens", **params).json()
+        seen += [t["name"] for t in page["items"]]
+        cursor = page["next_cursor"]
+    assert seen == ["", "t2", "t1", "t0"]
+    assert cursor is None

@@ -224,7 +224,7 @@ def test_message_list_query_count_is_fixed(alice, bob, django_assert_max_num_que
     for i in range(10):
         send(Api(alice), conv, f"m{i}")
     api = Api(bob)
-    api.get("/me")  # the token's last use is written at most once a minute: not here
+    api.get("/me")  # a token's last use is written on its first request (then once a minute)
     with django_assert_max_num_queries(3):
         response = api.get(f"/conversations/{conv}/messages")
     assert len(response.json()["items"]) == 10

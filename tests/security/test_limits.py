@@ -110,6 +110,7 @@ def _url(path: str, world: World) -> str:
         post_id=world.post.pk,
         comment_id=world.comment.pk,
         feed_id=world.feed.pk,
+        token_id=world.api_token.pk,
         username="bob",
     )
 
