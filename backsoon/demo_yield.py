@@ -20,6 +20,7 @@ from __future__ import annotations
 import random
 from datetime import datetime, timedelta
 
+from django.db import transaction
 from django.db.models import Q
 
 from backsoon.accounts.models import Member
@@ -109,6 +110,11 @@ def ordinary_post_story(*, trainer: Member, now: datetime, rng: random.Random) -
             so none of it falls inside the trainer's holiday.
         rng: the story's random source (deterministic for a seed).
     """
+    with transaction.atomic():  # one commit: on_commit side effects run once at the end
+        return _story(trainer=trainer, now=now, rng=rng)
+
+
+def _story(*, trainer: Member, now: datetime, rng: random.Random) -> int:
     from backsoon.messaging.actions import (
         conversation_mark_read,
         conversation_start,

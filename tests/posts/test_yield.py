@@ -360,12 +360,14 @@ def test_Y5_the_number_of_queries_does_not_grow_with_reactions(alice, django_ass
     _react(fans[0], post)
     _connect_by_invitation(alice, fans[0], sent=E + DAY, accepted=E + DAY)
     few = count()
+    # The token and its member, the post, the funnel (one statement), the members behind
+    # the listed steps and their away badges.
+    assert few == 6
     for fan in fans[1:]:
         _react(fan, post)
         _connect_by_invitation(alice, fan, sent=E + DAY, accepted=E + DAY)
     assert count() == few
-    # The token, the member, the post, the funnel, the members and their away badges.
-    with django_assert_num_queries(few):
+    with django_assert_num_queries(6):
         Api(alice).get(f"/posts/{post.pk}/yield")
     assert len(_yield(alice, post)["connections"]) == 12
 
@@ -420,3 +422,23 @@ def test_a_forged_people_cursor_is_a_422_not_a_500(alice, values):
     post = _post(alice)
     response = Api(alice).get(f"/posts/{post.pk}/yield/people", cursor=_encode(values))
     assert_error(response, 422, "bad_cursor")
+
+
+def test_Y5_my_yield_takes_the_same_queries_for_2_or_12_posts(alice, bob):
+    def count() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            assert Api(alice).get("/me/yield").status_code == 200
+        return len(ctx.captured_queries)
+
+    for i in range(2):
+        _react(bob, _post(alice, f"post {i}"))
+    _connect_by_invitation(alice, bob, sent=E + DAY, accepted=E + DAY)
+    few = count()
+    carol = make_member("carol")
+    for i in range(10):
+        post = _post(alice, f"more {i}")
+        _react(bob, post)
+        _react(carol, post)
+    _connect_by_invitation(alice, carol, sent=E + DAY, accepted=E + DAY)
+    assert count() == few
+    assert len(Api(alice).get("/me/yield").json()) == 12

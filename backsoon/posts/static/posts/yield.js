@@ -30,7 +30,7 @@
       scales: {
         x: { beginAtZero: true, position: "bottom", ticks: { precision: 0, callback: tick }, title: { display: true, text: data.text.yield_axis } },
         x1: { type: "logarithmic", position: "top", grid: { drawOnChartArea: false }, ticks: { callback: function (v) { var l = Math.log10(v); return Math.abs(l - Math.round(l)) < 1e-9 ? tick(v) : ""; } }, title: { display: true, text: data.text.impressions_axis } },
-        y: { ticks: { autoSkip: false, callback: function (i) { var s = data.labels[i] || ""; return s.length > 24 ? s.slice(0, 23) + "…" : s; } } },
+        y: { ticks: { autoSkip: false, callback: function (i) { var s = data.labels[i] || ""; var max = canvas.clientWidth < 500 ? 14 : 24; return s.length > max ? s.slice(0, max - 1) + "…" : s; } } },
       },
       plugins: { legend: { position: "bottom" } },
     },
