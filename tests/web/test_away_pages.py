@@ -15,7 +15,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from backsoon.away.actions import format_day
+from backsoon.away.texts import format_day
 from backsoon.away.models import Absence
 from tests.factories import connect, make_absence, make_member
 
