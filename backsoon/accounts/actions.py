@@ -225,9 +225,16 @@ def token_touch(*, token_id: int, now: datetime) -> None:
     concurrent requests write at most once.
     """
     stale = now - timedelta(seconds=TOKEN_TOUCH_SECONDS)
-    ApiToken.objects.filter(
-        Q(last_used_at__isnull=True) | Q(last_used_at__lt=stale), pk=token_id
-    ).update(last_used_at=now)
+    try:
+        with transaction.atomic():
+            ApiToken.objects.filter(
+                Q(last_used_at__isnull=True) | Q(last_used_at__lt=stale), pk=token_id
+            ).update(last_used_at=now)
+    except DatabaseError as exc:
+        # A full or read-only database must not turn every read into a 503: the
+        # last-use time is a hint, written again on a later request (issue 14, 7).
+        if not database_unavailable(exc):
+            raise
 
 
 def member_change_password(
