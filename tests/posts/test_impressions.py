@@ -154,13 +154,13 @@ def test_the_redis_buffer_is_shared_and_flushed_under_a_lock(redis_url, alice, b
     second.add(alice.pk, [post_id], hour)
     second.add(bob.pk, [post_id], hour)
     # Someone else holds the lock: this process leaves the flush to them.
-    first.client.set(RedisBuffer.LOCK, "other", px=5000)
+    first.client.set(first.LOCK, "other", px=5000)
     assert second.flush() == 0
-    first.client.delete(RedisBuffer.LOCK)
+    first.client.delete(first.LOCK)
     failing = mock.patch.object(impressions, "write_batch", side_effect=DatabaseError("down"))
     with failing, pytest.raises(DatabaseError):
         first.flush()
-    assert first.client.get(RedisBuffer.LOCK) is None  # released after a failure
+    assert first.client.get(first.LOCK) is None  # released after a failure
     first.add(bob.pk, [post_id], hour)  # arrives while the failed batch waits
     assert second.flush() == 3  # the failed batch first
     assert first.flush() == 1  # then what came after
