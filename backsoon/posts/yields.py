@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.db import connection
@@ -307,7 +307,7 @@ def people_page(
             at = datetime.fromisoformat(at_text)
             if at.tzinfo is None:
                 raise bad
-            stored = datetime_param(at)
+            stored = datetime_param(at.astimezone(UTC))  # a time no UTC clock reaches: refused
         except (ValueError, OverflowError):
             raise bad from None
         after = " AND (at > %s OR (at = %s AND member_id > %s))"

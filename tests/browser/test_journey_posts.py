@@ -91,6 +91,7 @@ def test_post_react_comment_and_see_it(page, shots):
     page.wait_for_function(
         "() => document.getElementById('chart-hour').getBoundingClientRect().height > 100"
     )
-    assert page.evaluate("() => window.Chart && Object.keys(window.Chart.instances).length") == 1
+    # The first three days per hour, and the reactions by type.
+    assert page.evaluate("() => window.Chart && Object.keys(window.Chart.instances).length") == 2
     shots("analytics")
     assert problems == []  # no script errors, no Content Security Policy violations
