@@ -126,3 +126,25 @@ def keyset_page(
         values = key(last) if key else [getattr(last, f.lstrip("-")) for f in order]
         next_cursor = _encode(values)
     return rows, next_cursor
+
+
+def offset_page(
+    rows: Sequence[T], *, cursor: str | None, limit: int = DEFAULT_LIMIT
+) -> tuple[list[T], str | None]:
+    """One page of ``rows``, a list already ranked in memory (a ranking no index
+    holds, such as a post's yield), and the cursor of the next page (or None).
+
+    Raises:
+        Invalid: the cursor is malformed or the limit is out of range.
+    """
+    if not 1 <= limit <= MAX_LIMIT:
+        raise Invalid(
+            gettext("limit must be between 1 and %(max)s.") % {"max": MAX_LIMIT}, code="bad_limit"
+        )
+    start = 0
+    if cursor:
+        (start,) = _decode(cursor, 1)
+        if not isinstance(start, int) or not 0 <= start <= len(rows):
+            raise Invalid(gettext("The cursor is not valid."), code="bad_cursor")
+    end = start + limit
+    return list(rows[start:end]), _encode([end]) if end < len(rows) else None

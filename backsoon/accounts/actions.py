@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from contextlib import nullcontext
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -11,7 +12,7 @@ from django.contrib.auth import password_validation
 from django.core.cache import cache
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
-from django.db import DatabaseError, IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -225,11 +226,15 @@ def token_touch(*, token_id: int, now: datetime) -> None:
     concurrent requests write at most once.
     """
     stale = now - timedelta(seconds=TOKEN_TOUCH_SECONDS)
+    touched = ApiToken.objects.filter(
+        Q(last_used_at__isnull=True) | Q(last_used_at__lt=stale), pk=token_id
+    )
+    # Inside a transaction a savepoint keeps a refused write from breaking it; in
+    # autocommit (a request's authentication) the UPDATE alone is one statement.
+    guard = transaction.atomic() if connection.in_atomic_block else nullcontext()
     try:
-        with transaction.atomic():
-            ApiToken.objects.filter(
-                Q(last_used_at__isnull=True) | Q(last_used_at__lt=stale), pk=token_id
-            ).update(last_used_at=now)
+        with guard:
+            touched.update(last_used_at=now)
     except DatabaseError as exc:
         # A full or read-only database must not turn every read into a 503: the
         # last-use time is a hint, written again on a later request (issue 14, 7).

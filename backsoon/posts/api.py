@@ -12,7 +12,7 @@ from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 
 from backsoon.apiauth import api_member
-from backsoon.pagination import keyset_page
+from backsoon.pagination import keyset_page, offset_page
 from backsoon.schemas import MAX_ID, AwayBadge, ErrorOut, Id, MemberOut, Page, PageParams
 
 from . import actions, queries, yields
@@ -356,18 +356,18 @@ class ReactorOut(Schema):
 
 @router.get(
     "/posts/{post_id}/yield",
-    response={200: YieldOut, 403: ErrorOut, 404: ErrorOut},
+    response={200: YieldOut, 404: ErrorOut},
     by_alias=True,
 )
 def post_yield(request: HttpRequest, post_id: int) -> dict[str, Any]:
-    """What your post yielded: the funnel from reach to contacts (author only: 403 for a
-    post you may see but did not write, 404 for one you may not see)."""
+    """What your post yielded: the funnel from reach to contacts (author only: 404 for
+    anyone else's post, as API.md says, visible or not)."""
     return yields.post_yield(_me(request), post_id)
 
 
 @router.get(
     "/posts/{post_id}/yield/people",
-    response={200: Page[YieldPersonOut], 403: ErrorOut, 404: ErrorOut, 422: ErrorOut},
+    response={200: Page[YieldPersonOut], 404: ErrorOut, 422: ErrorOut},
 )
 def post_yield_people(
     request: HttpRequest, post_id: int, params: Query[YieldPeopleParams]
@@ -380,10 +380,14 @@ def post_yield_people(
     return {"items": yields.person_payloads(me, rows), "next_cursor": next_cursor}
 
 
-@router.get("/me/yield", response=list[YieldOut], by_alias=True)
-def my_yield(request: HttpRequest) -> list[dict[str, Any]]:
-    """All your posts side by side, highest yield first (never ranked by reach)."""
-    return yields.my_yields(_me(request))
+@router.get("/me/yield", response={200: Page[YieldOut], 422: ErrorOut}, by_alias=True)
+def my_yield(request: HttpRequest, params: Query[PageParams]) -> dict[str, Any]:
+    """All your posts side by side, highest yield first (never ranked by reach), paged
+    like every list."""
+    rows, next_cursor = offset_page(
+        yields.my_yields(_me(request)), cursor=params.cursor, limit=params.limit
+    )
+    return {"items": rows, "next_cursor": next_cursor}
 
 
 @router.get(

@@ -37,7 +37,7 @@ from django.utils.translation import gettext
 
 from backsoon.accounts.models import Member
 from backsoon.db.rows import convert_value, datetime_param, run, table
-from backsoon.errors import Invalid
+from backsoon.errors import Forbidden, Invalid, NotFound
 from backsoon.messaging.models import Conversation, Message
 from backsoon.network.models import Connection, Follow, Invitation
 from backsoon.pagination import _decode, _encode
@@ -425,12 +425,22 @@ def post_yield(member: Member, post_id: int) -> dict[str, Any]:
 
     Raises:
         NotFound: the post is not visible to ``member``.
-        Forbidden: the post is someone else's (it is visible; its yield is not).
+        NotFound: the post is someone else's, visible or not (API.md: author only,
+            else 404).
     """
+    post = _own_post(member, post_id)
+    return _payloads(member, [post], {post.pk: yield_of_post(post)}, list_max=POST_LIST_MAX)[0]
+
+
+def _own_post(member: Member, post_id: int) -> Post:
+    """One of ``member``'s own posts; anyone else's is NotFound, never told apart from
+    a post that does not exist (a post's yield is its author's alone)."""
     from .queries import own_post_for_member
 
-    post = own_post_for_member(member, post_id)
-    return _payloads(member, [post], {post.pk: yield_of_post(post)}, list_max=POST_LIST_MAX)[0]
+    try:
+        return own_post_for_member(member, post_id)
+    except Forbidden:
+        raise NotFound(gettext("No such post."), code="post_not_found") from None
 
 
 def my_yields(member: Member) -> list[dict[str, Any]]:
@@ -449,13 +459,10 @@ def people_for_member(
     """One page of the people behind a step of one of ``member``'s posts.
 
     Raises:
-        NotFound: the post is not visible to ``member``.
-        Forbidden: the post is someone else's.
+        NotFound: the post is someone else's, visible or not.
         Invalid: bad step, cursor or limit.
     """
-    from .queries import own_post_for_member
-
-    post = own_post_for_member(member, post_id)
+    post = _own_post(member, post_id)
     people, next_cursor = people_page(post, step=step, cursor=cursor, limit=limit)
     by_id = Member.objects.in_bulk([p.member_id for p in people])
     return post, [(p, by_id[p.member_id]) for p in people if p.member_id in by_id], next_cursor
