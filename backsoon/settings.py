@@ -144,6 +144,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     #   transactions take well under a millisecond.
     # Each server thread keeps its connection: opening one and running the PRAGMAs
     # per request would cost more than most requests.
+    # The threads of one process take turns at write transactions on a lock with the
+    # same deadline, instead of in SQLite's busy handler (backsoon/db/sqlite/base.py).
+    DATABASES["default"]["ENGINE"] = "backsoon.db.sqlite"
     DATABASES["default"]["CONN_MAX_AGE"] = None
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = False
     DATABASES["default"]["OPTIONS"] = {
