@@ -332,11 +332,8 @@ class RedisBus:
             registered = False
             try:
                 pubsub.subscribe(self.channel(member_id))  # before it is counted
-                try:
-                    self._register(member_id, 1)
-                    registered = True
-                except Exception:  # other processes then publish to all until healed
-                    log.warning("live stream not registered", exc_info=True)
+                self._register(member_id, 1)  # raises as subscribe does: Redis is down
+                registered = True
                 yield _RedisSubscription(local, pubsub)
             finally:
                 if registered:
