@@ -16,7 +16,9 @@ shows whenever its stream (re)connects.
 
 Actions never publish directly: they call :func:`publish_on_commit`, so nothing is
 announced for a transaction that rolls back. Publishing costs nothing when this
-process has no open stream and no other process can have one.
+process has no open stream and no other process can have one, and with Redis
+nothing more than a dictionary look-up when the members have no stream open on any
+process (see :class:`RedisBus`).
 
 Streams are bounded (issue 14, finding 9): at most ``LIVE_STREAMS_PER_MEMBER`` per
 member and ``LIVE_STREAMS_PER_PROCESS`` per process; :meth:`InProcessBus.open`
@@ -28,6 +30,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 from collections import deque
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
@@ -61,6 +64,8 @@ class Bus(Protocol):
     def publish(self, member_ids: list[int], event: dict[str, Any]) -> None: ...
 
     def listening(self) -> bool: ...
+
+    def listeners(self, member_ids: list[int]) -> list[int]: ...
 
     def subscribe(self, member_id: int) -> Any: ...
 
@@ -122,6 +127,10 @@ class InProcessBus:
     def listening(self) -> bool:
         """Whether any stream is open here (read without the lock: a hint)."""
         return bool(self._subs)
+
+    def listeners(self, member_ids: list[int]) -> list[int]:
+        """Those of ``member_ids`` with a stream open here (a hint, as above)."""
+        return [mid for mid in member_ids if mid in self._subs]
 
     def publish(self, member_ids: list[int], event: dict[str, Any]) -> None:
         if not self._subs:
@@ -208,9 +217,53 @@ class _RedisSubscription:
         return None
 
 
+# Register or unregister one stream and announce the member's new count, atomically
+# (so that control messages arrive in the order of the counts they carry).
+_COUNT_SCRIPT = """
+local n = redis.call('HINCRBY', KEYS[1], ARGV[1], ARGV[2])
+if n <= 0 then redis.call('HDEL', KEYS[1], ARGV[1]); n = 0 end
+redis.call('PUBLISH', KEYS[2], ARGV[3] .. ARGV[1] .. ' ' .. n)
+return n
+"""
+
+# Drop the entries of members whose channel nobody subscribes to any more (left by a
+# process that died with streams open); ARGV: member ids, then their channels.
+_HEAL_SCRIPT = """
+local healed = 0
+local half = #ARGV / 2
+for i = 1, half do
+  local numsub = redis.call('PUBSUB', 'NUMSUB', ARGV[half + i])
+  if numsub[2] == 0 and redis.call('HDEL', KEYS[1], ARGV[i]) == 1 then
+    redis.call('PUBLISH', KEYS[2], '-' .. ARGV[i] .. ' 0')
+    healed = healed + 1
+  end
+end
+return healed
+"""
+
+
 class RedisBus:
     """Publishes to ``<namespace>:live:<member id>`` on Redis; each open stream reads
-    its member's channel on a connection of its own (bounded by the stream caps)."""
+    its member's channel on a connection of its own (bounded by the stream caps).
+
+    Publishing is free when nobody listens anywhere (issue 13): the hash
+    ``<namespace>:live:listeners`` counts the open streams of each member over all
+    processes, and every change is announced on ``<namespace>:live:control`` as
+    ``+<member> <count>`` or ``-<member> <count>``. One daemon thread per process
+    (started with the first publish or stream) follows that channel into a local
+    copy, loaded with ``HGETALL`` once it is (re)subscribed; :meth:`publish` keeps only
+    the members counted there or with a stream in this process, without a round
+    trip, and skips Redis when none is left. Until the copy is loaded, and while
+    the control connection is down, it publishes to every member as before.
+
+    A process that dies with streams open leaves its counts behind: that only costs
+    publishes nobody reads. The control thread heals them every
+    ``HEAL_SECONDS``: an entry whose member channel has no subscriber left
+    (``PUBSUB NUMSUB``; a stream subscribes before it is counted and is uncounted
+    before it unsubscribes) is deleted.
+    """
+
+    HEAL_SECONDS = 60.0
 
     def __init__(self, url: str, *, namespace: str, local: InProcessBus | None = None) -> None:
         import redis
@@ -219,37 +272,148 @@ class RedisBus:
         self.namespace = namespace
         self.local = local or InProcessBus()
         self._client = redis.Redis.from_url(url)
+        self._count = self._client.register_script(_COUNT_SCRIPT)
+        self._heal = self._client.register_script(_HEAL_SCRIPT)
+        self.listeners_key = f"{namespace}:live:listeners"
+        self.control_channel = f"{namespace}:live:control"
+        # member id -> open streams over all processes; None until loaded (or while
+        # the control connection is down): then every member may be listening.
+        self._registry: dict[int, int] | None = None
+        self._lock = threading.Lock()
+        self._control: threading.Thread | None = None
+        self._stop = threading.Event()
 
     def channel(self, member_id: int) -> str:
         return f"{self.namespace}:live:{member_id}"
 
     def listening(self) -> bool:
-        return True  # a stream on another process or machine may be listening
+        """Whether a stream may be open on any process (starts the control thread)."""
+        if self._control is None:
+            self._start_control()
+        registry = self._registry
+        return registry is None or bool(registry) or self.local.listening()
+
+    def listeners(self, member_ids: list[int]) -> list[int]:
+        """Those of ``member_ids`` who may have a stream open on any process (all of
+        them until the registry is loaded); no round trip to Redis."""
+        if self._control is None:
+            self._start_control()
+        registry = self._registry
+        if registry is None:
+            return member_ids
+        here = self.local._subs
+        return [mid for mid in member_ids if mid in registry or mid in here]
 
     def publish(self, member_ids: list[int], event: dict[str, Any]) -> None:
-        """One pipelined round trip on the publishing thread; never raises."""
+        """At most one pipelined round trip on the publishing thread, none when no
+        member listens; never raises."""
+        ids = self.listeners(member_ids)
+        if not ids:
+            return
         payload = json.dumps(event, default=str)
         try:
             with self._client.pipeline(transaction=False) as pipe:
-                for mid in member_ids:
+                for mid in ids:
                     pipe.publish(self.channel(mid), payload)
                 pipe.execute()
         except Exception:  # live updates are best effort; the data is already committed
             log.warning("live update not published", exc_info=True)
 
+    def _register(self, member_id: int, delta: int) -> None:
+        sign = "+" if delta > 0 else "-"
+        keys = [self.listeners_key, self.control_channel]
+        self._count(keys=keys, args=[member_id, delta, sign])
+
     @contextmanager
     def subscribe(self, member_id: int) -> Iterator[_RedisSubscription]:
         with self.local.subscribe(member_id) as local:
+            self._start_control()
+            pubsub = self._client.pubsub()
+            registered = False
+            try:
+                pubsub.subscribe(self.channel(member_id))  # before it is counted
+                self._register(member_id, 1)  # raises as subscribe does: Redis is down
+                registered = True
+                yield _RedisSubscription(local, pubsub)
+            finally:
+                if registered:
+                    try:
+                        self._register(member_id, -1)
+                    except Exception:  # healed later: the channel has no subscriber
+                        log.warning("live stream not unregistered", exc_info=True)
+                with suppress(Exception):
+                    pubsub.close()
+
+    def _start_control(self) -> None:
+        with self._lock:
+            if self._control is None:
+                self._control = threading.Thread(
+                    target=self._follow, name="live-control", daemon=True
+                )
+                self._control.start()
+
+    def _follow(self) -> None:
+        """The control thread: keeps :attr:`_registry` in step with Redis."""
+        while not self._stop.is_set():
             pubsub = self._client.pubsub()
             try:
-                pubsub.subscribe(self.channel(member_id))
-                yield _RedisSubscription(local, pubsub)
+                pubsub.subscribe(self.control_channel)
+                healed_at = time.monotonic()
+                while not self._stop.is_set():
+                    message = pubsub.get_message(timeout=1.0)
+                    kind = message and message.get("type")
+                    if kind == "subscribe":  # (re)subscribed: what came before is in
+                        self._reload()
+                    elif kind == "message":
+                        self._apply(message["data"])
+                    if time.monotonic() - healed_at >= self.HEAL_SECONDS:
+                        self.heal()
+                        healed_at = time.monotonic()
+            except Exception:
+                self._registry = None  # publish to all until reloaded
+                log.warning("live updates: control connection lost; retrying", exc_info=True)
+                self._stop.wait(1.0)
             finally:
                 with suppress(Exception):
                     pubsub.close()
 
+    def _reload(self) -> None:
+        loaded = self._client.hgetall(self.listeners_key)
+        self._registry = {int(k): int(v) for k, v in loaded.items() if int(v) > 0}
+
+    def _apply(self, data: bytes) -> None:
+        """Apply one control message, ``+<member> <count>`` or ``-<member> <count>``."""
+        registry = self._registry
+        try:
+            member, count = data.decode()[1:].split(" ")
+            mid, n = int(member), int(count)
+        except ValueError:
+            log.debug("malformed live control message ignored")
+            return
+        if registry is None:
+            return
+        if n > 0:
+            registry[mid] = n
+        else:
+            registry.pop(mid, None)
+
+    def heal(self) -> int:
+        """Delete the counts of members whose channel nobody subscribes to; how many."""
+        members = list(self._registry or ())
+        healed = 0
+        for i in range(0, len(members), 500):
+            chunk = members[i : i + 500]
+            args: list[int | str] = [*chunk, *(self.channel(mid) for mid in chunk)]
+            healed += int(self._heal(keys=[self.listeners_key, self.control_channel], args=args))
+        return healed
+
     def stop(self) -> None:
+        """End the open streams and the control thread (within a second)."""
         self.local.stop()
+        self._stop.set()
+        control = self._control
+        if control is not None:
+            control.join(timeout=5)
 
 
 class PostgresBus:
@@ -271,6 +435,9 @@ class PostgresBus:
 
     def listening(self) -> bool:
         return True
+
+    def listeners(self, member_ids: list[int]) -> list[int]:
+        return member_ids  # any of them may have a stream open on another process
 
     def publish(self, member_ids: list[int], event: dict[str, Any]) -> None:
         try:
@@ -367,11 +534,14 @@ def stop_streams() -> None:
 def publish_on_commit(member_ids: Iterable[int], event: dict[str, Any]) -> None:
     """Announce ``event`` to the members' open pages once the transaction commits.
 
-    Free when nobody can be listening: in-process only, and no stream open here.
+    Free when nobody can be listening: nothing is even queued when none of the
+    members can have a stream open (in-process: none here; with Redis: none on any
+    process, by the registry of :class:`RedisBus`, without a round trip). Otherwise
+    the bus checks again at the commit, for all of them.
     """
     target = bus()
     if not target.listening():
         return
     ids = sorted(set(member_ids))
-    if ids:
+    if ids and target.listeners(ids):
         transaction.on_commit(lambda: target.publish(ids, event))
