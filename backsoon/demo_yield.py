@@ -203,10 +203,10 @@ def _story(*, trainer: Member, now: datetime, rng: random.Random) -> int:
         at = engaged[member.pk] + timedelta(days=rng.uniform(0.5, 20))
         Follow.objects.filter(follower=member, followee=trainer).update(created_at=at)
 
-    # A modest reach: about 2,400 impressions over its first days (the buffered counter's
+    # A modest reach: about 2,100 impressions over its first days (the buffered counter's
     # hourly rows, as in the viral post's bulk path).
     start = posted.replace(minute=0, second=0, microsecond=0)
-    counts = [int(200 * 0.93**h * (0.7 + 0.6 * rng.random())) for h in range(96)]
+    counts = [int(150 * 0.93**h * (0.7 + 0.6 * rng.random())) for h in range(96)]
     PostImpressionHour.objects.bulk_create(
         [
             PostImpressionHour(post=post, hour=start + timedelta(hours=h), count=c)

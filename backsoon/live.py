@@ -21,8 +21,9 @@ nothing more than a dictionary look-up when the members have no stream open on a
 process (see :class:`RedisBus`).
 
 Streams are bounded (issue 14, finding 9): at most ``LIVE_STREAMS_PER_MEMBER`` per
-member and ``LIVE_STREAMS_PER_PROCESS`` per process; :meth:`InProcessBus.open`
-raises :class:`TooManyStreams` beyond that.
+member (a new stream beyond that ends the member's oldest one) and
+``LIVE_STREAMS_PER_PROCESS`` per process (:meth:`InProcessBus.open` raises
+:class:`TooManyStreams` beyond that).
 """
 
 from __future__ import annotations
@@ -120,7 +121,8 @@ class InProcessBus:
         self.per_member = per_member
         self.per_process = per_process
         self._lock = threading.Lock()
-        self._subs: dict[int, set[_QueueSubscription]] = {}
+        # Each member's streams, oldest first (a dict keeps insertion order).
+        self._subs: dict[int, dict[_QueueSubscription, None]] = {}
         self._count = 0
         self._stopping = False
 
@@ -144,26 +146,40 @@ class InProcessBus:
         """Register a stream for the member (close it with :meth:`release`).
 
         Raises:
-            TooManyStreams: the member or the process is at its cap, or the process
-                is stopping.
+            TooManyStreams: the process is at its cap, or stopping. (At the member's
+                cap the member's oldest stream is ended instead.)
         """
         sub = _QueueSubscription()
+        ended = []
         with self._lock:
-            mine = self._subs.get(member_id, set())
-            if self._stopping or self._count >= self.per_process:
+            mine = self._subs.get(member_id, {})
+            if self._stopping:
                 raise TooManyStreams("process")
-            if len(mine) >= self.per_member:
-                raise TooManyStreams("member")
-            mine.add(sub)
+            # At the member's cap the newest stream wins: the oldest is ended (a tab
+            # closed without the server noticing yet must not lock its member out; a
+            # page whose stream ends reconnects, and then the oldest goes in turn).
+            while len(mine) >= self.per_member:
+                oldest = next(iter(mine))
+                del mine[oldest]
+                self._count -= 1
+                ended.append(oldest)
+            if self._count >= self.per_process:
+                for old in ended:  # nothing changes for a stream that is refused
+                    mine[old] = None
+                    self._count += 1
+                raise TooManyStreams("process")
+            mine[sub] = None
             self._subs[member_id] = mine
             self._count += 1
+        for old in ended:
+            old.close()
         return sub
 
     def release(self, member_id: int, sub: _QueueSubscription) -> None:
         with self._lock:
             subs = self._subs.get(member_id)
             if subs is not None and sub in subs:
-                subs.discard(sub)
+                del subs[sub]
                 self._count -= 1
                 if not subs:
                     del self._subs[member_id]

@@ -21,6 +21,7 @@ from django.utils.translation import gettext
 from .errors import Invalid
 
 T = TypeVar("T", bound=Model)
+R = TypeVar("R")
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
@@ -129,8 +130,8 @@ def keyset_page(
 
 
 def offset_page(
-    rows: Sequence[T], *, cursor: str | None, limit: int = DEFAULT_LIMIT
-) -> tuple[list[T], str | None]:
+    rows: Sequence[R], *, cursor: str | None, limit: int = DEFAULT_LIMIT
+) -> tuple[list[R], str | None]:
     """One page of ``rows``, a list already ranked in memory (a ranking no index
     holds, such as a post's yield), and the cursor of the next page (or None).
 

@@ -94,7 +94,8 @@ def test_long_lists_of_people_page(alice):
 def test_the_yield_pages_are_for_the_author_only(alice, bob):
     post = _story(alice, bob)
     carol = make_member("carol")
-    assert logged_in(carol).get(f"/posts/{post.pk}/yield/engaged/").status_code == 403
+    # Someone else's post: a 404, as in the API (API.md: author only, else 404).
+    assert logged_in(carol).get(f"/posts/{post.pk}/yield/engaged/").status_code == 404
     assert logged_in(alice).get(f"/posts/{post.pk}/yield/reach/").status_code == 404
     block_create(member=alice, username=carol.username)
     assert logged_in(carol).get(f"/posts/{post.pk}/yield/engaged/").status_code == 404

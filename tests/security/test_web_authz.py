@@ -126,7 +126,7 @@ WEB_CASES: list[WebCase] = [
         "get",
         "owned",
         lambda w: {"post_id": w.post.pk, "step": "engaged"},
-        intruder=403,
+        intruder=404,
     ),
     WebCase("posts:reactions", "get", "visible", _post),
     WebCase("posts:comment_link", "get", "visible", _comment),
