@@ -158,7 +158,9 @@ class InProcessBus:
             # At the member's cap the newest stream wins: the oldest is ended (a tab
             # closed without the server noticing yet must not lock its member out; a
             # page whose stream ends reconnects, and then the oldest goes in turn).
-            while len(mine) >= self.per_member:
+            # The same holds at the process's cap for a member who has a stream here
+            # (the common case: one member moving from page to page).
+            while mine and (len(mine) >= self.per_member or self._count >= self.per_process):
                 oldest = next(iter(mine))
                 del mine[oldest]
                 self._count -= 1

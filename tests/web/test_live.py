@@ -14,6 +14,7 @@ from django.test import Client, override_settings
 from backsoon.live import InProcessBus, TooManyStreams, bus, publish_on_commit
 from backsoon.messaging import actions as messaging
 from backsoon.web.live_views import EventStream, sse_event
+from tests.factories import make_member
 
 
 @pytest.fixture
@@ -194,8 +195,17 @@ def test_issue14_finding9_live_streams_are_capped_per_process(alice, bob, fresh_
         mine.force_login(alice)
         theirs.force_login(bob)
         open_ = _open_streams(mine, 2) + _open_streams(theirs, 2)
-        _assert_too_many(mine.get("/live/"))
-        _assert_too_many(theirs.get("/live/"))
+        local = getattr(bus(), "local", bus())
+        # A member who has a stream here takes the place of their own oldest one...
+        oldest = next(iter(local._subs[alice.pk]))
+        newest = mine.get("/live/")
+        assert newest.status_code == 200 and oldest.closed
+        open_.append(newest)
+        # ...a member who has none is refused.
+        carol = make_member("carol")
+        third = Client()
+        third.force_login(carol)
+        _assert_too_many(third.get("/live/"))
         for response in open_:
             _close(response)
         last = mine.get("/live/")
