@@ -14,3 +14,8 @@ IMPRESSIONS_FLUSH_SECONDS = 0  # tests flush explicitly; no background flusher t
 # The page tests pin calendar years whose weekdays they name (2059: Mon 22 Dec); the
 # two-year default is tested on its own (tests/away/test_api_absences.py, F3 tests).
 ABSENCE_MAX_START_AHEAD_DAYS = 100 * 366
+# pytest-django's live_server is one server for the whole session: the streams of
+# pages closed by earlier browser tests linger until their next keepalive (20 s), so
+# production's per-process cap would refuse later tests' pages. The caps themselves
+# are tested with their own settings (tests/web/test_live.py).
+LIVE_STREAMS_PER_PROCESS = 1000
