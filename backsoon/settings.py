@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "backsoon.notifications",
     "backsoon.away",
     "backsoon.posts",
+    "backsoon.triage",
 ]
 
 MIDDLEWARE = [

@@ -59,6 +59,15 @@ class Member(AbstractBaseUser, PermissionsMixin):
     connections_count = models.PositiveIntegerField(default=0)
     followers_count = models.PositiveIntegerField(default=0)
 
+    class InboxPolicy(models.TextChoices):
+        # A stranger's new conversation waits in Requests (TRIAGE S1).
+        SCREEN = "screen"
+        EVERYONE = "everyone"
+
+    inbox_policy = models.CharField(
+        max_length=8, choices=InboxPolicy.choices, default=InboxPolicy.SCREEN
+    )
+
     objects: ClassVar[MemberManager] = MemberManager()
 
     USERNAME_FIELD = "username"

@@ -39,7 +39,14 @@ class Conversation(models.Model):
 
 
 class Participant(models.Model):
-    """A member in a conversation, with their read position and stored unread count."""
+    """A member in a conversation, with their read position and stored unread count,
+    and where it sits for them (TRIAGE S1-S3, C1): folder, muted, labels."""
+
+    class Folder(models.TextChoices):
+        INBOX = "inbox"
+        # A stranger's new conversation, screened (S1); declined ones are archived.
+        REQUESTS = "requests"
+        ARCHIVED = "archived"
 
     conversation = models.ForeignKey(
         Conversation, on_delete=models.CASCADE, related_name="participants"
@@ -54,6 +61,17 @@ class Participant(models.Model):
     # Copied from the conversation on every message, so "my conversations, newest
     # activity first" is one index range scan on this table.
     last_message_at = models.DateTimeField(default=utc_now)
+    folder = models.CharField(max_length=8, choices=Folder.choices, default=Folder.INBOX)
+    # A declined request (S3): archived, and later messages leave it archived and silent.
+    declined = models.BooleanField(default=False)
+    # No notification, live alert or unread badge; stays archived when archived (C1).
+    muted = models.BooleanField(default=False)
+    # Why it is in front of the member (``backsoon.triage.rules``), set when a message
+    # of someone else arrives; ``label_codes`` (",mass,") lets lists filter by label.
+    labels = models.JSONField(default=list, blank=True)
+    label_codes = models.CharField(max_length=60, blank=True, default="")
+    # The cluster of similar texts its last stranger's message belongs to (L6).
+    similar_key = models.BigIntegerField(null=True, blank=True)
 
     class Meta:
         constraints: ClassVar = [
@@ -61,9 +79,9 @@ class Participant(models.Model):
         ]
         indexes: ClassVar = [
             models.Index(
-                fields=["member", "-last_message_at", "-conversation"],
+                fields=["member", "folder", "-last_message_at", "-conversation"],
                 condition=Q(left_at__isnull=True),
-                name="participant_inbox",
+                name="participant_folder",
             ),
         ]
 

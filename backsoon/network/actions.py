@@ -15,6 +15,8 @@ from backsoon.errors import Conflict, Forbidden, Invalid, NotFound, RateLimited
 from backsoon.live import publish_on_commit
 from backsoon.notifications.actions import notification_add, notifications_mark_subject_read
 from backsoon.notifications.models import Notification
+from backsoon.triage.actions import contacts_add_both
+from backsoon.triage.models import Contact
 
 from . import queries
 from .models import Block, Connection, Follow, Invitation
@@ -284,6 +286,7 @@ def connection_create(*, a_id: int, b_id: int, at=None) -> None:
                     connections_count=F("connections_count") + 1
                 )
             _follow(member_id, other_id)
+        contacts_add_both(a_id=a_id, b_id=b_id, why=Contact.Why.CONNECTED, at=at)
 
 
 def connection_remove(*, member: Member, username: str) -> None:

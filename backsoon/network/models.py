@@ -40,6 +40,10 @@ class Invitation(models.Model):
     away_badge = models.JSONField(null=True, blank=True)
     # Accepted automatically for an away member (AWAY-SPEC I2).
     auto_accepted = models.BooleanField(default=False)
+    # Why it is in front of its recipient (``backsoon.triage.rules``), set when sent;
+    # ``label_codes`` (",collector,note,") lets lists filter by label.
+    labels = models.JSONField(default=list, blank=True)
+    label_codes = models.CharField(max_length=60, blank=True, default="")
 
     class Meta:
         constraints: ClassVar = [

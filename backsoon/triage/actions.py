@@ -1,0 +1,128 @@
+"""Every write of the flood rules: who knows whom (S1, L1) and prints of texts that
+reached strangers (L2, L6). Callers (messaging, network) do their own writes with
+what these return; this app imports neither."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db.models import Min
+
+from . import similar
+from .models import Contact, Print, PrintBand
+from .rules import WINDOW_DAYS
+
+# Earlier prints looked at for one new one: a band shared by more than this many is
+# a template already well known; the oldest ones decide its cluster.
+CANDIDATES_MAX = 200
+
+
+def contacts_add(*, member_id: int, other_ids: Iterable[int], why: str, at: datetime) -> None:
+    """``member_id`` knows each of ``other_ids`` from now on (S1, L1); rows that exist
+    keep their first reason. Safe under concurrency (unique constraint)."""
+    rows = [
+        Contact(member_id=member_id, other_id=other, why=why, since=at)
+        for other in sorted(set(other_ids))
+        if other != member_id
+    ]
+    if rows:
+        Contact.objects.bulk_create(rows, ignore_conflicts=True)
+
+
+def contacts_add_both(*, a_id: int, b_id: int, why: str, at: datetime) -> None:
+    """Each of two members knows the other (a connection)."""
+    contacts_add(member_id=a_id, other_ids=[b_id], why=why, at=at)
+    contacts_add(member_id=b_id, other_ids=[a_id], why=why, at=at)
+
+
+@dataclass(frozen=True)
+class Printed:
+    """What :func:`print_record` learnt of a text that reached a stranger."""
+
+    cluster: int  # the group of similar texts of any sender (L6)
+    copies: int  # members the sender sent a similar text to in the window (L2)
+
+
+def print_record(
+    *,
+    kind: str,
+    sender_id: int,
+    member_id: int,
+    ref_id: int,
+    text: str,
+    names: Iterable[str],
+    at: datetime,
+) -> Printed:
+    """Store the print of ``text`` that ``sender_id`` sent to ``member_id`` (in the
+    conversation or invitation ``ref_id``), and say which cluster it joined and how
+    many members the sender reached with a similar text in the last 7 days.
+
+    Finding similar earlier texts is an index look-up of the print's LSH band keys
+    (``PrintBand``), then a check of each candidate's signature: never a scan of
+    earlier messages. A new text with no similar one starts a cluster keyed by its
+    normalised digest, so exact copies sent at the same moment still share one.
+    """
+    fp = similar.fingerprint(text, names)
+    since = at - timedelta(days=WINDOW_DAYS)
+    candidate_ids = (
+        PrintBand.objects.filter(key__in=fp.bands, at__gt=since, print__kind=kind)
+        .values_list("print_id", flat=True)
+        .distinct()
+        .order_by("print_id")[:CANDIDATES_MAX]
+    )
+    clusters = [
+        cluster
+        for digest, signature, cluster in Print.objects.filter(pk__in=list(candidate_ids))
+        .order_by("pk")
+        .values_list("digest", "signature", "cluster")
+        if similar.similar(fp, digest, similar.unpack(signature))
+    ]
+    cluster = min(clusters) if clusters else fp.digest
+    row = Print.objects.create(
+        kind=kind,
+        sender_id=sender_id,
+        member_id=member_id,
+        ref_id=ref_id,
+        at=at,
+        digest=fp.digest,
+        signature=similar.pack(fp.signature),
+        cluster=cluster,
+    )
+    PrintBand.objects.bulk_create(
+        [PrintBand(print=row, key=key, at=at) for key in sorted(set(fp.bands))]
+    )
+    return Printed(cluster=cluster, copies=copies_count(kind, sender_id, cluster, at))
+
+
+def copies_count(kind: str, sender_id: int, cluster: int, at: datetime) -> int:
+    """Members ``sender_id`` sent a text of ``cluster`` to in the 7 days up to ``at``."""
+    return (
+        Print.objects.filter(
+            kind=kind,
+            sender_id=sender_id,
+            cluster=cluster,
+            at__gt=at - timedelta(days=WINDOW_DAYS),
+            at__lte=at,
+        )
+        .values("member_id")
+        .distinct()
+        .count()
+    )
+
+
+def copies_refs(kind: str, sender_id: int, cluster: int, at: datetime) -> list[tuple[int, int]]:
+    """``(ref_id, member_id)`` of every copy of ``cluster`` the sender sent in the 7 days
+    up to ``at``: what gets the ``mass`` label once there are 10 (L2)."""
+    return list(
+        Print.objects.filter(
+            kind=kind,
+            sender_id=sender_id,
+            cluster=cluster,
+            at__gt=at - timedelta(days=WINDOW_DAYS),
+        )
+        .values_list("ref_id", "member_id")
+        .annotate(first=Min("pk"))
+        .values_list("ref_id", "member_id")
+    )
