@@ -165,6 +165,9 @@ def _mount_routers() -> None:
 
     api.add_router("/auth", auth_router)
     api.add_router("/me", me_router)
+    from backsoon.counts import router as counts_router
+
+    api.add_router("", counts_router)
     api.add_router("/members", members_router)
 
     from backsoon.away.api import router as absences_router

@@ -60,3 +60,4 @@ class MeOut(MemberOut):
     email: str
     language: str
     timezone: str
+    inbox_policy: str

@@ -47,8 +47,16 @@ def _clean_profile(
     headline: str | None,
     language: str | None,
     timezone_name: str | None,
+    inbox_policy: str | None = None,
 ) -> dict[str, str]:
     fields: dict[str, str] = {}
+    if inbox_policy is not None:
+        if inbox_policy not in Member.InboxPolicy.values:
+            raise Invalid(
+                gettext("Who may write to your inbox is 'screen' or 'everyone'."),
+                code="invalid_inbox_policy",
+            )
+        fields["inbox_policy"] = inbox_policy
     if display_name is not None:
         display_name = display_name.strip()
         if not display_name:
@@ -145,8 +153,12 @@ def member_update_profile(
     headline: str | None = None,
     language: str | None = None,
     timezone_name: str | None = None,
+    inbox_policy: str | None = None,
 ) -> Member:
     """Change a member's own profile fields; None leaves a field as it is.
+
+    ``inbox_policy``: ``screen`` (strangers' new conversations wait in Requests,
+    TRIAGE S1) or ``everyone``.
 
     Raises:
         Invalid: a field is malformed; nothing is changed then.
@@ -156,6 +168,7 @@ def member_update_profile(
         headline=headline,
         language=language,
         timezone_name=timezone_name,
+        inbox_policy=inbox_policy,
     )
     if fields:
         for name, value in fields.items():

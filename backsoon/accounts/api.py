@@ -82,6 +82,7 @@ class MePatch(Schema):
     headline: str | None = Field(None, max_length=220)
     language: str | None = Field(None, max_length=2)
     timezone: str | None = Field(None, max_length=64)
+    inbox_policy: str | None = Field(None, max_length=8)
 
 
 class MemberSearch(PageParams):
@@ -164,6 +165,7 @@ def me_update(request: HttpRequest, payload: MePatch) -> Status[dict[str, Any]]:
         headline=payload.headline,
         language=payload.language,
         timezone_name=payload.timezone,
+        inbox_policy=payload.inbox_policy,
     )
     return Status(200, me_card(member))
 

@@ -42,5 +42,10 @@ def member_card(viewer: Member | None, member: Member) -> dict[str, Any]:
 
 def me_card(member: Member) -> dict[str, Any]:
     card = member_card(member, member)
-    card.update(email=member.email, language=member.language, timezone=member.timezone)
+    card.update(
+        email=member.email,
+        language=member.language,
+        timezone=member.timezone,
+        inbox_policy=member.inbox_policy,
+    )
     return card

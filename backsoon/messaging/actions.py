@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from contextlib import nullcontext
 from datetime import datetime, timedelta
+from functools import partial
+from typing import Any
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
@@ -20,11 +22,22 @@ from backsoon.away.rules import ReplyPlan
 from backsoon.errors import Conflict, Forbidden, Invalid, NotFound, RateLimited
 from backsoon.live import publish_on_commit
 from backsoon.network import queries as network
+from backsoon.network.actions import block_create
 from backsoon.notifications.actions import (
     notifications_mark_subject_read,
     notifications_published,
 )
 from backsoon.notifications.models import Notification
+from backsoon.triage import queries as triage_queries
+from backsoon.triage import rules as triage_rules
+from backsoon.triage.actions import (
+    contacts_add,
+    copies_count,
+    copies_refs,
+    print_record,
+    report_create,
+)
+from backsoon.triage.models import Contact, Print
 
 from . import queries, storage
 from .models import Conversation, Introduction, Message, Participant
@@ -101,6 +114,7 @@ def conversation_start(
     now = at or timezone.now()
     if strangers and not creator.is_bot:
         _check_stranger_rate(creator, len(strangers), now)
+    screened = _screened_ids(creator, others.values())
     try:
         with transaction.atomic():
             conversation = Conversation.objects.create(
@@ -115,7 +129,13 @@ def conversation_start(
             Participant.objects.bulk_create(
                 [
                     Participant(
-                        conversation=conversation, member_id=mid, joined_at=now, last_message_at=now
+                        conversation=conversation,
+                        member_id=mid,
+                        joined_at=now,
+                        last_message_at=now,
+                        folder=Participant.Folder.REQUESTS
+                        if mid in screened
+                        else Participant.Folder.INBOX,
                     )
                     for mid in [creator.pk, *others]
                 ]
@@ -126,6 +146,18 @@ def conversation_start(
         existing = Conversation.objects.get(direct_key=key)
         return existing, False
     return conversation, True
+
+
+def _screened_ids(by: Member, members: Iterable[Member]) -> set[int]:
+    """The members for whom a conversation ``by`` starts with them, or adds them to, is
+    a request (TRIAGE S1): their policy is ``screen`` and they do not know ``by``.
+    Bots' conversations (announcements) are never screened."""
+    if by.is_bot:
+        return set()
+    screening = {m.pk for m in members if m.inbox_policy == Member.InboxPolicy.SCREEN}
+    if not screening:
+        return set()
+    return screening - set(triage_queries.knowers_of(by.pk, screening))
 
 
 def stranger_retry_after(
@@ -225,6 +257,7 @@ def conversation_add_participants(
         if strangers and not member.is_bot:
             _check_stranger_rate(member, len(strangers), now)
         _introductions_record(member, strangers, conversation, now)
+        screened = _screened_ids(member, [new[mid] for mid in arriving])
         for mid in new:
             if mid in current:
                 Participant.objects.filter(pk=current[mid].pk).update(left_at=None)
@@ -235,6 +268,9 @@ def conversation_add_participants(
                     joined_at=now,
                     last_message_at=conversation.last_message_at,
                     last_read_message_id=conversation.last_message_id or 0,
+                    folder=Participant.Folder.REQUESTS
+                    if mid in screened
+                    else Participant.Folder.INBOX,
                 )
     return conversation
 
@@ -337,6 +373,20 @@ def message_send(
         )
     remind = sender.pk in away and kind == Message.Kind.NORMAL
     recipient_ids = [m.pk for m in others]
+    recipients = [p for p in context.participants if p.member_id != sender.pk]
+    # TRIAGE S2, C1: a request, a declined or a muted conversation raises no
+    # notification and no live alert; an archived one returns to the inbox (storage).
+    alert_ids = [p.member_id for p in recipients if _alerts(p)]
+    introduced = (
+        []
+        if sender.is_bot or kind != Message.Kind.NORMAL
+        else [mid for mid in recipient_ids if mid not in context.sender_knows]
+    )
+    labelling = (
+        not sender.is_bot
+        and kind != Message.Kind.AUTO_REPLY
+        and any(_labels_may_change(p, context.knows_sender.get(p.member_id)) for p in recipients)
+    )
     message = Message(
         conversation=conversation,
         sender=sender,
@@ -358,15 +408,29 @@ def message_send(
         storage.delivers_in_one_statement()
         and plan is None
         and not remind
+        and not introduced
+        and not labelling
         and (client_key is None or not connection.in_atomic_block)
     )
     try:
         with nullcontext() if alone else transaction.atomic():
-            storage.message_deliver(message, unread_ids=recipient_ids, read=True, notify=notify)
-            _announce(message, recipient_ids)
-            notifications_published(
-                recipient_ids=recipient_ids, away_ids=set(away), type=Notification.Type.MESSAGE
+            storage.message_deliver(
+                message,
+                unread_ids=recipient_ids,
+                read=True,
+                notify=notify,
+                notify_ids=alert_ids,
             )
+            _announce(message, alert_ids)
+            notifications_published(
+                recipient_ids=alert_ids, away_ids=set(away), type=Notification.Type.MESSAGE
+            )
+            if introduced:
+                contacts_add(
+                    member_id=sender.pk, other_ids=introduced, why=Contact.Why.WROTE, at=now
+                )
+            if labelling:
+                _label(message, recipients, context.knows_sender)
             if plan is not None:
                 _auto_reply_send(plan, message, others[0])
             if remind:
@@ -379,6 +443,81 @@ def message_send(
             sender=sender, conversation_id=conversation.pk, client_key=client_key
         )
     return message
+
+
+def _alerts(participant: Participant) -> bool:
+    """Whether a new message alerts its recipient (TRIAGE S2, S3, C1)."""
+    return (
+        participant.folder != Participant.Folder.REQUESTS
+        and not participant.declined
+        and not participant.muted
+    )
+
+
+def _labels_may_change(participant: Participant, known_why: str | None) -> bool:
+    """False when a message from someone the recipient knows finds the conversation
+    labelled ``known`` already: the common case writes nothing more (TRIAGE L7)."""
+    if known_why is None:
+        return True
+    return participant.labels != triage_rules.message_labels(known_why=known_why, copies=0)
+
+
+def _label(
+    message: Message, recipients: Sequence[Participant], knows_sender: dict[int, str | None]
+) -> None:
+    """Label the conversation for each recipient (TRIAGE L1, L2, L5, L6), inside the
+    send's transaction: known senders are ``known``; a stranger's text is printed
+    (``triage.print_record``: an index look-up of its LSH bands) and is ``mass`` once
+    the sender reached 10 members with similar texts in a week, else ``first_contact``.
+    Earlier copies are labelled ``mass`` too once the sender gets there, after commit
+    (so that the later of two concurrent 9th and 10th copies sees both)."""
+    changes: list[tuple[int, list[triage_rules.Label], int | None]] = []
+    for participant in recipients:
+        why = knows_sender.get(participant.member_id)
+        cluster: int | None = None
+        if why is None:
+            member = participant.member
+            printed = print_record(
+                kind=Print.Kind.MESSAGE,
+                sender_id=message.sender_id,
+                member_id=member.pk,
+                ref_id=message.conversation_id,
+                text=message.body,
+                names=[member.display_name, member.username],
+                at=message.sent_at,
+            )
+            cluster = printed.cluster
+            labels = triage_rules.message_labels(known_why=None, copies=printed.copies)
+            if printed.copies >= triage_rules.MASS_MEMBERS - 1:
+                transaction.on_commit(
+                    partial(_mass_relabel, message.sender_id, cluster, message.sent_at)
+                )
+        else:
+            labels = triage_rules.message_labels(known_why=why, copies=0)
+        if labels != participant.labels or cluster != participant.similar_key:
+            changes.append((participant.pk, labels, cluster))
+    storage.participants_label(changes)
+
+
+def _mass_relabel(sender_id: int, cluster: int, at: datetime) -> None:
+    """Once a sender reached 10 members with similar texts (L2), every copy of the
+    week is labelled ``mass`` with the count (known stays known, L1)."""
+    try:
+        copies = copies_count(Print.Kind.MESSAGE, sender_id, cluster, at)
+        if copies < triage_rules.MASS_MEMBERS:
+            return
+        refs = copies_refs(Print.Kind.MESSAGE, sender_id, cluster, at)
+        with transaction.atomic():
+            rows = storage.participants_of(refs)
+            storage.participants_label(
+                [
+                    (p.pk, triage_rules.with_mass(p.labels, copies), p.similar_key)
+                    for p in rows
+                    if triage_rules.with_mass(p.labels, copies) != p.labels
+                ]
+            )
+    except Exception:  # labels never fail a delivery (L7)
+        log.exception("mass labels failed for sender %s", sender_id)
 
 
 def _announce(message: Message, recipient_ids: Sequence[int]) -> None:
@@ -443,3 +582,241 @@ def bulk_announce(*, bot: Member, usernames: Sequence[str] | None, body: str) ->
             continue
         sent += 1
     return sent
+
+
+# -- where a conversation sits for a member (TRIAGE S3, C1) ------------------------------
+
+Folder = Participant.Folder
+BULK_IDS_MAX = 500
+
+
+def _requester_ids(conversation: Conversation, member: Member) -> list[int]:
+    """Who a request came from: the other member of a 1:1 conversation, or who
+    started the group (or, failing that, its other members who wrote in it)."""
+    others = list(
+        Participant.objects.filter(conversation=conversation, left_at__isnull=True)
+        .exclude(member=member)
+        .values_list("member_id", flat=True)
+    )
+    if conversation.kind == Conversation.Kind.DIRECT:
+        return others
+    if conversation.created_by_id and conversation.created_by_id != member.pk:
+        return [conversation.created_by_id]
+    return list(
+        Message.objects.filter(conversation=conversation, sender_id__in=others)
+        .values_list("sender_id", flat=True)
+        .distinct()
+    )
+
+
+def _request_for(member: Member, conversation_id: int) -> tuple[Conversation, Participant]:
+    conversation = queries.conversation_for_member(member, conversation_id)
+    mine = queries.participation(member, conversation)
+    if mine.folder != Folder.REQUESTS:
+        raise Conflict(gettext("This conversation is not a request."), code="not_a_request")
+    return conversation, mine
+
+
+def _folder_changed(member: Member, conversation: Conversation) -> None:
+    publish_on_commit([member.pk], {"type": "folder", "conversation": conversation.pk})
+
+
+def conversation_accept(*, member: Member, conversation_id: int) -> Conversation:
+    """Accept a message request (TRIAGE S3): it moves to the inbox and its sender is
+    known for good (S1, L1). The sender is told nothing (S2).
+
+    Raises:
+        NotFound: not a participant. Conflict: not a request.
+    """
+    with transaction.atomic():
+        conversation, mine = _request_for(member, conversation_id)
+        now = timezone.now()
+        requesters = _requester_ids(conversation, member)
+        contacts_add(member_id=member.pk, other_ids=requesters, why=Contact.Why.ACCEPTED, at=now)
+        labels = triage_rules.message_labels(known_why=Contact.Why.ACCEPTED, copies=0)
+        Participant.objects.filter(pk=mine.pk).update(
+            folder=Folder.INBOX,
+            declined=False,
+            labels=labels,
+            label_codes=storage.label_codes(labels),
+        )
+        _folder_changed(member, conversation)
+    return conversation
+
+
+def conversation_decline(*, member: Member, conversation_id: int) -> Conversation:
+    """Decline a message request (TRIAGE S3): archived for the member, and later
+    messages in it stay archived and silent. Nobody is told (S2).
+
+    Raises:
+        NotFound: not a participant. Conflict: not a request.
+    """
+    with transaction.atomic():
+        conversation, mine = _request_for(member, conversation_id)
+        Participant.objects.filter(pk=mine.pk).update(folder=Folder.ARCHIVED, declined=True)
+        _folder_changed(member, conversation)
+    return conversation
+
+
+def conversation_report(*, member: Member, conversation_id: int) -> Conversation:
+    """Report a message request (TRIAGE S3): declined, its sender blocked, and a report
+    in the moderators' queue (the Django admin) with the first lines they wrote.
+
+    Raises:
+        NotFound: not a participant. Conflict: not a request.
+    """
+    with transaction.atomic():
+        conversation, mine = _request_for(member, conversation_id)
+        Participant.objects.filter(pk=mine.pk).update(folder=Folder.ARCHIVED, declined=True)
+        for requester in Member.objects.filter(pk__in=_requester_ids(conversation, member)):
+            first = (
+                Message.objects.filter(conversation=conversation, sender=requester)
+                .order_by("id")
+                .values_list("body", flat=True)
+                .first()
+            )
+            report_create(
+                reporter_id=member.pk,
+                reported_id=requester.pk,
+                conversation_id=conversation.pk,
+                excerpt=first or "",
+            )
+            block_create(member=member, username=requester.username)
+        _folder_changed(member, conversation)
+    return conversation
+
+
+def conversation_archive(*, member: Member, conversation_id: int) -> Conversation:
+    """Archive a conversation (TRIAGE C1); it returns to the inbox when someone else
+    writes in it, unless muted. Archiving a request declines it (S3)."""
+    with transaction.atomic():
+        conversation = queries.conversation_for_member(member, conversation_id)
+        mine = queries.participation(member, conversation)
+        declined = mine.declined or mine.folder == Folder.REQUESTS
+        Participant.objects.filter(pk=mine.pk).update(folder=Folder.ARCHIVED, declined=declined)
+        _folder_changed(member, conversation)
+    return conversation
+
+
+def conversation_unarchive(*, member: Member, conversation_id: int) -> Conversation:
+    """Move an archived conversation back: a declined request to Requests, anything
+    else to the inbox (TRIAGE C1)."""
+    with transaction.atomic():
+        conversation = queries.conversation_for_member(member, conversation_id)
+        mine = queries.participation(member, conversation)
+        if mine.folder == Folder.ARCHIVED:
+            Participant.objects.filter(pk=mine.pk).update(
+                folder=Folder.REQUESTS if mine.declined else Folder.INBOX, declined=False
+            )
+        _folder_changed(member, conversation)
+    return conversation
+
+
+def conversation_mark_unread(*, member: Member, conversation_id: int) -> Conversation:
+    """Mark a conversation unread (TRIAGE C1): it counts one unread until opened."""
+    with transaction.atomic():
+        conversation = queries.conversation_for_member(member, conversation_id)
+        Participant.objects.filter(conversation=conversation, member=member, unread_count=0).update(
+            unread_count=1
+        )
+        _folder_changed(member, conversation)
+    return conversation
+
+
+def conversation_mute(*, member: Member, conversation_id: int, muted: bool) -> Conversation:
+    """Mute or unmute a conversation (TRIAGE C1): muted, it raises no notification,
+    live alert or unread badge, and stays archived when archived."""
+    with transaction.atomic():
+        conversation = queries.conversation_for_member(member, conversation_id)
+        Participant.objects.filter(conversation=conversation, member=member).update(muted=muted)
+        _folder_changed(member, conversation)
+    return conversation
+
+
+BULK_ACTIONS = ("archive", "unarchive", "read", "accept", "decline", "mute", "unmute")
+
+
+def conversations_bulk(
+    *,
+    member: Member,
+    action: str,
+    ids: Sequence[int] | None = None,
+    folder: str | None = None,
+    label: str | None = None,
+    before: datetime | None = None,
+    similar: int | None = None,
+) -> int:
+    """One action on many conversations (TRIAGE C1, C2): those of ``ids``, or every one
+    that matches the filter (``folder``, ``label``, last activity ``before``, cluster of
+    ``similar`` texts), not only a page. Idempotent: a conversation already in the
+    state asked for is not counted again.
+
+    A filter never archives or declines a conversation labelled ``known`` (L1): only
+    naming it by id does.
+
+    Returns:
+        How many conversations changed.
+
+    Raises:
+        Invalid: unknown action, both or neither of ``ids`` and a filter, too many ids.
+    """
+    if action not in BULK_ACTIONS:
+        raise Invalid(
+            gettext("Unknown action: %(action)s.") % {"action": action}, code="invalid_action"
+        )
+    by_filter = any(v is not None for v in (folder, label, before, similar))
+    if (ids is None) == (not by_filter):
+        raise Invalid(gettext("Give either ids or a filter, not both."), code="ids_or_filter")
+    rows = Participant.objects.filter(member=member, left_at__isnull=True)
+    if ids is not None:
+        if len(ids) > BULK_IDS_MAX:
+            raise Invalid(
+                gettext("At most %(max)s conversations at once.") % {"max": BULK_IDS_MAX},
+                code="too_many_ids",
+            )
+        rows = rows.filter(conversation_id__in=list(ids))
+    else:
+        if folder is not None:
+            rows = rows.filter(folder=folder)
+        if label is not None:
+            rows = rows.filter(label_codes__contains=f",{label},")
+        if before is not None:
+            rows = rows.filter(last_message_at__lt=before)
+        if similar is not None:
+            rows = rows.filter(similar_key=similar)
+        if action in ("archive", "decline"):
+            rows = rows.exclude(label_codes__contains=f",{triage_rules.KNOWN},")
+    with transaction.atomic():
+        changed = _bulk_apply(member, action, rows)
+        if changed:
+            publish_on_commit([member.pk], {"type": "folder", "conversation": None})
+    return changed
+
+
+def _bulk_apply(member: Member, action: str, rows: Any) -> int:
+    if action == "archive":
+        requests = rows.filter(folder=Folder.REQUESTS).update(folder=Folder.ARCHIVED, declined=True)
+        return requests + rows.filter(folder=Folder.INBOX).update(folder=Folder.ARCHIVED)
+    if action == "unarchive":
+        archived = rows.filter(folder=Folder.ARCHIVED)
+        back = archived.filter(declined=True).update(folder=Folder.REQUESTS, declined=False)
+        return back + archived.filter(declined=False).update(folder=Folder.INBOX)
+    if action == "decline":
+        return rows.filter(folder=Folder.REQUESTS).update(folder=Folder.ARCHIVED, declined=True)
+    if action in ("mute", "unmute"):
+        muted = action == "mute"
+        return rows.exclude(muted=muted).update(muted=muted)
+    if action == "read":
+        changed = 0
+        for participant in rows.filter(unread_count__gt=0).select_related("conversation"):
+            conversation_mark_read(member=member, conversation_id=participant.conversation_id)
+            changed += 1
+        return changed
+    # accept
+    changed = 0
+    for conversation_id in rows.filter(folder=Folder.REQUESTS).values_list(
+        "conversation_id", flat=True
+    ):
+        conversation_accept(member=member, conversation_id=conversation_id)
+        changed += 1
+    return changed

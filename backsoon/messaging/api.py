@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
@@ -13,9 +13,10 @@ from backsoon.accounts.presenters import member_cards
 from backsoon.apiauth import api_member
 from backsoon.pagination import keyset_page
 from backsoon.schemas import MAX_ID, AwayBadge, ErrorOut, MemberOut, Page, PageParams
+from backsoon.triage.rules import labels_out
 
 from . import actions, queries
-from .models import Conversation, Message
+from .models import Conversation, Message, Participant
 
 router = Router(tags=["messaging"])
 
@@ -52,6 +53,16 @@ class AwayNotice(AwayBadge):
     display_name: str
 
 
+class LabelOut(Schema):
+    code: str
+    reason: str
+
+
+class SimilarOut(Schema):
+    key: str
+    count: int
+
+
 class ConversationOut(Schema):
     id: int
     kind: str
@@ -60,6 +71,38 @@ class ConversationOut(Schema):
     last_message: MessageOut | None
     unread_count: int
     away: list[AwayNotice]
+    # As the caller sees it (TRIAGE S1, C1, L1-L6).
+    folder: str
+    labels: list[LabelOut]
+    similar: SimilarOut | None
+    muted: bool
+
+
+Folder = Literal["inbox", "requests", "archived"]
+LabelCode = Literal["known", "mass", "collector", "note", "first_contact"]
+
+
+class ConversationsQuery(PageParams):
+    folder: Folder = "inbox"
+    label: LabelCode | None = None
+    similar: str | None = Field(None, max_length=20, pattern=r"^-?[0-9]{1,19}$")
+
+
+class BulkFilter(Schema):
+    folder: Folder | None = None
+    label: LabelCode | None = None
+    before: datetime | None = None
+    similar: str | None = Field(None, max_length=20, pattern=r"^-?[0-9]{1,19}$")
+
+
+class BulkIn(Schema):
+    action: Literal["archive", "unarchive", "read", "accept", "decline", "mute", "unmute"]
+    ids: list[Annotated[int, Field(ge=1, le=MAX_ID)]] | None = Field(None, max_length=500)
+    filter: BulkFilter | None = None
+
+
+class BulkOut(Schema):
+    changed: int
 
 
 class MessagesQuery(PageParams):
@@ -83,16 +126,23 @@ def message_payload(message: Message) -> dict[str, Any]:
 
 
 def conversation_payloads(
-    viewer: Member, rows: list[tuple[Conversation, list[Member], int]]
+    viewer: Member, rows: list[tuple[Conversation, list[Member], Participant]]
 ) -> list[dict[str, Any]]:
-    """Conversation payloads; badges for every participant come from two queries in all."""
+    """Conversation payloads, with the viewer's folder, labels and group of similar
+    texts; badges for every participant come from two queries in all, the similar
+    counts from one."""
     everyone: dict[int, Member] = {}
     for _, members, _ in rows:
         for m in members:
             everyone[m.pk] = m
     cards = dict(zip(everyone, member_cards(viewer, everyone.values()), strict=True))
+    similar: dict[tuple[str, int], int] = {}
+    for folder in {mine.folder for _, _, mine in rows if mine.similar_key is not None}:
+        keys = [mine.similar_key for _, _, mine in rows if mine.folder == folder]
+        for key, count in queries.similar_counts(viewer, keys, folder).items():
+            similar[(folder, key)] = count
     out = []
-    for conversation, members, unread in rows:
+    for conversation, members, mine in rows:
         participant_cards = [cards[m.pk] for m in members]
         away = [
             {**card["away"], "username": card["username"], "display_name": card["display_name"]}
@@ -107,11 +157,24 @@ def conversation_payloads(
                 "participants": participant_cards,
                 "subject": conversation.subject,
                 "last_message": message_payload(last) if last else None,
-                "unread_count": unread,
+                "unread_count": mine.unread_count,
                 "away": away,
+                "folder": mine.folder,
+                "labels": labels_out(mine.labels),
+                "similar": _similar(mine, similar),
+                "muted": mine.muted,
             }
         )
     return out
+
+
+def _similar(mine: Participant, counts: dict[tuple[str, int], int]) -> dict[str, Any] | None:
+    """``{key, count}`` when other conversations of the viewer's folder hold similar
+    texts (TRIAGE L6); the key is a string (a 63-bit number)."""
+    if mine.similar_key is None:
+        return None
+    count = counts.get((mine.folder, mine.similar_key), 0)
+    return {"key": str(mine.similar_key), "count": count} if count > 1 else None
 
 
 def _prefetched_members(participant: Any) -> list[Member]:
@@ -123,9 +186,9 @@ def _one(viewer: Member, conversation: Conversation) -> dict[str, Any]:
     queries.hide_blocked_last_messages(viewer, [conversation])
     participants = queries.active_participants(conversation)
     mine = next(p for p in participants if p.member_id == viewer.pk)
-    return conversation_payloads(
-        viewer, [(conversation, [p.member for p in participants], mine.unread_count)]
-    )[0]
+    return conversation_payloads(viewer, [(conversation, [p.member for p in participants], mine)])[
+        0
+    ]
 
 
 @router.post(
@@ -148,11 +211,17 @@ def conversation_create(request: HttpRequest, payload: ConversationIn) -> Status
 
 
 @router.get("/conversations", response={200: Page[ConversationOut], 422: ErrorOut})
-def conversation_list(request: HttpRequest, params: Query[PageParams]) -> dict[str, Any]:
-    """The member's conversations, newest activity first."""
+def conversation_list(request: HttpRequest, params: Query[ConversationsQuery]) -> dict[str, Any]:
+    """The member's conversations in a folder (default the inbox), newest activity
+    first; ``label`` and ``similar`` narrow it (TRIAGE S1, C1, L1-L6)."""
     member = api_member(request)
     rows, next_cursor = keyset_page(
-        queries.inbox(member),
+        queries.inbox(
+            member,
+            folder=params.folder,
+            label=params.label,
+            similar=int(params.similar) if params.similar is not None else None,
+        ),
         order=["-last_message_at", "-conversation_id"],
         cursor=params.cursor,
         limit=params.limit,
@@ -161,7 +230,7 @@ def conversation_list(request: HttpRequest, params: Query[PageParams]) -> dict[s
     return {
         "items": conversation_payloads(
             member,
-            [(p.conversation, _prefetched_members(p), p.unread_count) for p in rows],
+            [(p.conversation, _prefetched_members(p), p) for p in rows],
         ),
         "next_cursor": next_cursor,
     }
@@ -240,3 +309,81 @@ def participants_add(
 def leave(request: HttpRequest, conversation_id: int) -> Status[None]:
     actions.conversation_leave(member=api_member(request), conversation_id=conversation_id)
     return Status(204, None)
+
+
+# -- where a conversation sits (TRIAGE S3, C1) ------------------------------------------
+
+_FOLDER_ACTIONS = {
+    "accept": actions.conversation_accept,
+    "decline": actions.conversation_decline,
+    "report": actions.conversation_report,
+    "archive": actions.conversation_archive,
+    "unarchive": actions.conversation_unarchive,
+    "unread": actions.conversation_mark_unread,
+}
+
+
+def _folder_endpoint(name: str) -> None:
+    action = _FOLDER_ACTIONS[name]
+    responses = {200: ConversationOut, 404: ErrorOut, 409: ErrorOut}
+
+    def endpoint(request: HttpRequest, conversation_id: int) -> dict[str, Any]:
+        member = api_member(request)
+        conversation = action(member=member, conversation_id=conversation_id)
+        return _one(member, queries.conversation_for_member(member, conversation.pk))
+
+    endpoint.__name__ = f"conversation_{name}"
+    endpoint.__doc__ = {
+        "accept": "Accept a message request: to the inbox, its sender known (409: not a request).",
+        "decline": "Decline a message request, silently (409: not a request).",
+        "report": "Report a message request: declined, sender blocked, moderators told.",
+        "archive": "Archive; it returns on a new message from someone else unless muted.",
+        "unarchive": "Back to the inbox (a declined request back to Requests).",
+        "unread": "Mark unread: one unread until opened.",
+    }[name]
+    router.post(f"/conversations/{{conversation_id}}/{name}", response=responses)(endpoint)
+
+
+for _name in _FOLDER_ACTIONS:
+    _folder_endpoint(_name)
+
+
+@router.post(
+    "/conversations/{conversation_id}/mute", response={200: ConversationOut, 404: ErrorOut}
+)
+def conversation_mute(request: HttpRequest, conversation_id: int) -> dict[str, Any]:
+    """Mute: no notification, live alert or unread badge; stays archived if archived."""
+    member = api_member(request)
+    conversation = actions.conversation_mute(
+        member=member, conversation_id=conversation_id, muted=True
+    )
+    return _one(member, queries.conversation_for_member(member, conversation.pk))
+
+
+@router.post(
+    "/conversations/{conversation_id}/unmute", response={200: ConversationOut, 404: ErrorOut}
+)
+def conversation_unmute(request: HttpRequest, conversation_id: int) -> dict[str, Any]:
+    member = api_member(request)
+    conversation = actions.conversation_mute(
+        member=member, conversation_id=conversation_id, muted=False
+    )
+    return _one(member, queries.conversation_for_member(member, conversation.pk))
+
+
+@router.post("/conversations/bulk", response={200: BulkOut, 422: ErrorOut})
+def conversations_bulk(request: HttpRequest, payload: BulkIn) -> dict[str, int]:
+    """One action on the conversations of ``ids``, or on every one matching ``filter``
+    (not only a page); answers how many changed. A filter never archives or declines
+    a conversation labelled ``known`` (TRIAGE L1, C1, C2)."""
+    f = payload.filter
+    changed = actions.conversations_bulk(
+        member=api_member(request),
+        action=payload.action,
+        ids=payload.ids,
+        folder=f.folder if f else None,
+        label=f.label if f else None,
+        before=f.before if f else None,
+        similar=int(f.similar) if f and f.similar is not None else None,
+    )
+    return {"changed": changed}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
 from django.utils.translation import gettext
 
 from backsoon.accounts.models import Member
@@ -47,18 +47,38 @@ def active_participants(conversation: Conversation) -> list[Participant]:
     )
 
 
-def inbox(member: Member) -> QuerySet[Participant]:
-    """The member's conversations as their Participant rows, to be ordered by the caller.
+FOLDERS = tuple(Participant.Folder.values)
+
+
+def inbox(
+    member: Member,
+    *,
+    folder: str = Participant.Folder.INBOX,
+    label: str | None = None,
+    similar: int | None = None,
+) -> QuerySet[Participant]:
+    """The member's conversations in ``folder`` (TRIAGE S1, C1) as their Participant
+    rows, to be ordered by the caller; with ``label``, only those labelled so; with
+    ``similar``, only those of that cluster of similar texts (L6).
 
     Each row brings its conversation, last message and sender, and the active
     participants with their members, in a fixed number of queries; ``last_hidden``
-    says whether that last message is one ``member`` may not read.
+    says whether that last message is one ``member`` may not read, or the member's
+    own automatic reply (the list shows what the others wrote last).
     """
+    rows = Participant.objects.filter(member=member, left_at__isnull=True, folder=folder)
+    if label is not None:
+        rows = rows.filter(label_codes__contains=f",{label},")
+    if similar is not None:
+        rows = rows.filter(similar_key=similar)
     return (
-        Participant.objects.filter(member=member, left_at__isnull=True)
-        .select_related("conversation__last_message__sender")
+        rows.select_related("conversation__last_message__sender")
         .annotate(
             last_hidden=_last_sender_blocked(member.pk, "conversation__last_message__sender_id")
+            | Q(
+                conversation__last_message__sender_id=member.pk,
+                conversation__last_message__kind=Message.Kind.AUTO_REPLY,
+            )
         )
         .prefetch_related(
             Prefetch(
@@ -73,10 +93,40 @@ def inbox(member: Member) -> QuerySet[Participant]:
 
 
 def unread_total(member: Member) -> int:
-    total = Participant.objects.filter(member=member, left_at__isnull=True).aggregate(
-        n=Sum("unread_count")
-    )["n"]
+    """Unread messages in the member's inbox; requests, archived and muted
+    conversations raise none (TRIAGE S2, C1)."""
+    total = Participant.objects.filter(
+        member=member, left_at__isnull=True, folder=Participant.Folder.INBOX, muted=False
+    ).aggregate(n=Sum("unread_count"))["n"]
     return int(total or 0)
+
+
+def requests_count(member: Member) -> int:
+    """The member's pending message requests (TRIAGE S2: one number)."""
+    return Participant.objects.filter(
+        member=member, left_at__isnull=True, folder=Participant.Folder.REQUESTS
+    ).count()
+
+
+def similar_counts(member: Member, keys: Iterable[int | None], folder: str) -> dict[int, int]:
+    """For each cluster key, how many of the member's conversations in ``folder``
+    belong to it (TRIAGE L6); one query."""
+    wanted = {k for k in keys if k is not None}
+    if not wanted:
+        return {}
+    rows = (
+        Participant.objects.filter(
+            member=member, left_at__isnull=True, folder=folder, similar_key__in=wanted
+        )
+        .values("similar_key")
+        .annotate(n=Count("id"))
+    )
+    return {row["similar_key"]: row["n"] for row in rows}
+
+
+def participation(member: Member, conversation: Conversation) -> Participant:
+    """The member's row in a conversation they take part in."""
+    return Participant.objects.get(conversation=conversation, member=member, left_at__isnull=True)
 
 
 def messages_of(conversation: Conversation, *, viewer: Member) -> QuerySet[Message]:
@@ -109,8 +159,9 @@ def _last_sender_blocked(member_id: int, path: str = "last_message__sender_id") 
 
 
 def hide_blocked_last_messages(viewer: Member, rows: Iterable[Conversation | Participant]) -> None:
-    """Replace, in memory, each conversation's last message that ``viewer`` may not read
-    by the last one they may.
+    """Replace, in memory, each conversation's last message that ``viewer`` may not read,
+    or that is their own automatic reply, by the last one they may read that is not
+    (a list shows what the others wrote last, TRIAGE C1).
 
     Args:
         rows: conversations from ``conversation_for_member`` or participations from
@@ -126,6 +177,7 @@ def hide_blocked_last_messages(viewer: Member, rows: Iterable[Conversation | Par
         return
     newest_readable = Subquery(
         _readable_by(Message.objects.filter(conversation_id=OuterRef("pk")), viewer.pk)
+        .exclude(sender_id=viewer.pk, kind=Message.Kind.AUTO_REPLY)
         .order_by("-id")
         .values("id")[:1]
     )

@@ -34,6 +34,7 @@ from backsoon.accounts.models import Member
 from backsoon.db.rows import Insert, Rows, convert_value, greatest, placeholders, run, table
 from backsoon.network.models import Block
 from backsoon.notifications.storage import grouped_upsert
+from backsoon.triage.models import Contact
 
 from .models import Conversation, Message, Participant
 
@@ -54,6 +55,10 @@ class SendContext:
     # live event) and do not see it listed (``messages_of``). Issue 14, finding 6.
     participants: list[Participant]
     blocked: bool  # a block between the sender and another participant
+    # Per participant's member id: why they know the sender (TRIAGE S1, L1), or None.
+    knows_sender: dict[int, str | None]
+    # The members the sender knows already (wrote to, connected, accepted).
+    sender_knows: frozenset[int]
     # When the rate was asked: the oldest of the sender's last ``rate_limit`` messages
     # since ``rate_since``, or None while fewer were sent.
     rate_oldest: datetime | None
@@ -77,7 +82,12 @@ def _send_context_sql(with_rate: bool, with_key: bool, rate_limit: int) -> str:
     )
     return (
         f"SELECT {_PARTICIPANT.columns('p')}, {_MEMBER.columns('m')}, "  # noqa: S608
-        f"{_CONVERSATION.columns('c')}, EXISTS(SELECT 1 FROM {table(Block)} b "
+        f"{_CONVERSATION.columns('c')}, "
+        f"(SELECT k.why FROM {table(Contact)} k WHERE k.member_id = p.member_id "
+        "AND k.other_id = %s), "
+        f"EXISTS(SELECT 1 FROM {table(Contact)} s WHERE s.member_id = %s "
+        "AND s.other_id = p.member_id), "
+        f"EXISTS(SELECT 1 FROM {table(Block)} b "
         "WHERE (b.blocker_id = %s AND b.blocked_id = p.member_id) "
         "OR (b.blocked_id = %s AND b.blocker_id = p.member_id)), "
         f"{rate}, {key} "
@@ -107,7 +117,7 @@ def send_context(
         The context, or None when ``sender_id`` is not an active participant of the
         conversation (or there is no such conversation).
     """
-    params: list[Any] = [sender_id, sender_id]
+    params: list[Any] = [sender_id, sender_id, sender_id, sender_id]
     if rate_since is not None:
         params += [sender_id, connection.ops.adapt_datetimefield_value(rate_since), rate_kind]
     if client_key is not None:
@@ -132,6 +142,8 @@ def send_context(
         conversation=conversation,
         participants=participants,
         blocked=any(row[-3] for row in rows),
+        knows_sender={row[_MEMBER_ID]: row[-5] for row in rows},
+        sender_knows=frozenset(row[_MEMBER_ID] for row in rows if row[-4]),
         rate_oldest=(
             convert_value(Message, "sent_at", rate_oldest) if rate_oldest is not None else None
         ),
@@ -156,6 +168,12 @@ def _counters_sql(message_id: str, unread: int, with_read: bool) -> tuple[str, s
     Concurrent sends to one conversation take their ids (a sequence) before the row
     lock and may commit in either order: keep the newest message, and never move a
     time or a read position backwards (tests/reliability/test_commit_order.py).
+
+    Where it sits (TRIAGE C1, S3): for everyone but the sender, an archived
+    conversation that is neither muted nor declined returns to the inbox; the
+    sender's own request moves to the inbox when they write in it (``with_read``: an
+    ordinary message; an automatic reply accepts nothing, S4). The first placeholder
+    after the read position's is the sender's id.
     """
     conversation = (
         f"UPDATE {table(Conversation)} SET last_message_id = CASE "  # noqa: S608
@@ -172,10 +190,23 @@ def _counters_sql(message_id: str, unread: int, with_read: bool) -> tuple[str, s
     counted = (
         f"CASE WHEN member_id IN ({placeholders(unread)}) THEN 1 ELSE 0 END" if unread else "0"
     )
+    inbox, requests, archived = (
+        Participant.Folder.INBOX.value,
+        Participant.Folder.REQUESTS.value,
+        Participant.Folder.ARCHIVED.value,
+    )
+    own = (
+        f"CASE WHEN folder = '{requests}' THEN '{inbox}' ELSE folder END" if with_read else "folder"
+    )
+    folder = (
+        f", folder = CASE WHEN member_id = %s THEN {own} "
+        f"WHEN folder = '{archived}' AND NOT muted AND NOT declined THEN '{inbox}' "
+        "ELSE folder END"
+    )
     participants = (
         f"UPDATE {table(Participant)} SET "  # noqa: S608
         f"last_message_at = {greatest()}(last_message_at, %s), "
-        f"unread_count = unread_count + {counted}{read} "
+        f"unread_count = unread_count + {counted}{read}{folder} "
         "WHERE conversation_id = %s AND left_at IS NULL"
     )
     return conversation, participants
@@ -193,18 +224,25 @@ def counters_move(
     sent_at: datetime,
     unread_ids: Sequence[int],
     reader_id: int | None,
+    sender_id: int | None = None,
 ) -> None:
     """After a new message: the conversation's last message, and every active
-    participant's last activity, unread count (one more for each of ``unread_ids``)
-    and, for ``reader_id``, the read position. Two statements; part of
-    :func:`message_deliver`, alone only where a delivery's order is in question."""
+    participant's last activity, unread count (one more for each of ``unread_ids``),
+    folder (see ``_counters_sql``) and, for ``reader_id``, the read position. Two
+    statements; part of :func:`message_deliver`, alone only where a delivery's order
+    is in question.
+
+    Args:
+        sender_id: the message's sender; default ``reader_id``.
+    """
     at = connection.ops.adapt_datetimefield_value(sent_at)
     conversation_sql, participants_sql = _counters_sql_cached(
         len(unread_ids), reader_id is not None
     )
     run(conversation_sql, [message_id, message_id, at, conversation_id])
     read = [reader_id, message_id] if reader_id is not None else []
-    run(participants_sql, [at, *unread_ids, *read, conversation_id])
+    sender = sender_id if sender_id is not None else reader_id
+    run(participants_sql, [at, *unread_ids, *read, sender, conversation_id])
 
 
 @cache
@@ -218,11 +256,17 @@ def _deliver_sql_postgresql(insert_sql: str, unread: int, with_read: bool, notif
 
 
 def message_deliver(
-    message: Message, *, unread_ids: Sequence[int], read: bool, notify: Notify | None
+    message: Message,
+    *,
+    unread_ids: Sequence[int],
+    read: bool,
+    notify: Notify | None,
+    notify_ids: Sequence[int] | None = None,
 ) -> Message:
     """Store ``message`` (unsaved, with its conversation and sender set) and move the
     counters: one more unread for each of ``unread_ids``, the sender's read position
-    to it when ``read``; with ``notify``, the grouped notification of ``unread_ids``.
+    to it when ``read``; with ``notify``, the grouped notification of ``notify_ids``
+    (default ``unread_ids``; a screened or muted recipient gets none, TRIAGE S2).
 
     One statement on PostgreSQL (atomic alone); on SQLite four, to run inside a
     transaction. Sets the message's id and returns it.
@@ -231,9 +275,10 @@ def message_deliver(
     db_at = connection.ops.adapt_datetimefield_value(at)
     conversation_id = message.conversation_id
     notify_sql, notify_params = "", cast(list[Any], [])
-    if notify is not None and unread_ids:
+    notify_ids = unread_ids if notify_ids is None else notify_ids
+    if notify is not None and notify_ids:
         notify_sql, notify_params = grouped_upsert(
-            recipient_ids=unread_ids,
+            recipient_ids=notify_ids,
             away_ids=notify.away_ids,
             type=notify.type,
             actor_id=message.sender_id,
@@ -249,7 +294,7 @@ def message_deliver(
         params = [
             *values,
             *[db_at, conversation_id],
-            *[db_at, *unread_ids, *read_params, conversation_id],
+            *[db_at, *unread_ids, *read_params, message.sender_id, conversation_id],
             *notify_params,
         ]
         message.id = run(sql, params).fetchone()[0]
@@ -263,6 +308,7 @@ def message_deliver(
             sent_at=at,
             unread_ids=unread_ids,
             reader_id=message.sender_id if read else None,
+            sender_id=message.sender_id,
         )
     message._state.adding = False
     message._state.db = connection.alias
@@ -272,3 +318,30 @@ def message_deliver(
 def delivers_in_one_statement() -> bool:
     """Whether :func:`message_deliver` is one statement (atomic without a transaction)."""
     return connection.vendor == "postgresql"
+
+
+def participants_label(changes: Sequence[tuple[int, list[dict[str, Any]], int | None]]) -> None:
+    """Set the labels (``backsoon.triage.rules``) and similar-texts cluster of
+    participant rows: ``(participant id, labels, cluster)`` each. Rare on the send
+    path: a known sender's conversation already labelled ``known`` writes nothing."""
+    for pk, labels, cluster in changes:
+        Participant.objects.filter(pk=pk).update(
+            labels=labels, label_codes=label_codes(labels), similar_key=cluster
+        )
+
+
+def label_codes(labels: Sequence[dict[str, Any]]) -> str:
+    """The labels' codes as stored for filtering: ",mass," ("" for none)."""
+    codes = [str(label["code"]) for label in labels]
+    return f",{','.join(codes)}," if codes else ""
+
+
+def participants_of(refs: Sequence[tuple[int, int]]) -> list[Participant]:
+    """The participant rows of ``(conversation id, member id)`` pairs."""
+    wanted = set(refs)
+    if not wanted:
+        return []
+    rows = Participant.objects.filter(conversation_id__in={c for c, _ in wanted}).filter(
+        member_id__in={m for _, m in wanted}
+    )
+    return [p for p in rows if (p.conversation_id, p.member_id) in wanted]

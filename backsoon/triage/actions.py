@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from django.db.models import Min
 
 from . import similar
-from .models import Contact, Print, PrintBand
+from .models import Contact, Print, PrintBand, Report
 from .rules import WINDOW_DAYS
 
 # Earlier prints looked at for one new one: a band shared by more than this many is
@@ -125,4 +125,16 @@ def copies_refs(kind: str, sender_id: int, cluster: int, at: datetime) -> list[t
         .values_list("ref_id", "member_id")
         .annotate(first=Min("pk"))
         .values_list("ref_id", "member_id")
+    )
+
+
+def report_create(
+    *, reporter_id: int, reported_id: int, conversation_id: int | None, excerpt: str
+) -> None:
+    """Put a report in the moderators' queue (TRIAGE S3; the Django admin)."""
+    Report.objects.create(
+        reporter_id=reporter_id,
+        reported_id=reported_id,
+        conversation_id=conversation_id,
+        excerpt=excerpt[:2000],
     )

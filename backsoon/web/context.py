@@ -7,29 +7,40 @@ from typing import Any
 
 from django.http import HttpRequest
 
+from backsoon import counts
 from backsoon.accounts.models import Member
 
 
 class HeaderCounts:
-    """The header's two numbers, each one cheap query, run only when a template uses it."""
+    """The header's numbers, each one cheap query, run only when a template uses it;
+    the same functions as ``GET /me/counts`` (``backsoon.counts``)."""
 
     def __init__(self, member: Member) -> None:
         self.member = member
 
     @cached_property
     def messages(self) -> int:
-        from backsoon.messaging.queries import unread_total
+        return counts.inbox_unread(self.member)
 
-        return unread_total(self.member)
+    @cached_property
+    def requests(self) -> int:
+        return counts.requests_pending(self.member)
+
+    @cached_property
+    def invitations(self) -> int:
+        return counts.invitations_pending(self.member)
 
     @cached_property
     def notifications(self) -> int:
-        from backsoon.notifications.queries import unread_count
-
-        return unread_count(self.member)
+        return counts.notifications_unread(self.member)
 
     def as_dict(self) -> dict[str, int]:
-        return {"messages": self.messages, "notifications": self.notifications}
+        return {
+            "messages": self.messages,
+            "requests": self.requests,
+            "invitations": self.invitations,
+            "notifications": self.notifications,
+        }
 
 
 def header_counts(request: HttpRequest) -> dict[str, Any]:

@@ -68,6 +68,7 @@ def test_P2_conversation_shows_notice_of_every_other_away_participant(alice, bob
 
 
 def test_P4_message_and_invitation_notifications_are_held_while_away(alice, bob):
+    connect(alice, bob)  # a stranger's message would be a request: no notification (S2)
     make_absence(bob)
     conv = Api(alice).post("/conversations", {"participants": ["bob"]}).json()["id"]
     Api(alice).post(f"/conversations/{conv}/messages", {"body": "hi"})

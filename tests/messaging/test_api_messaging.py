@@ -81,6 +81,7 @@ def test_unread_counts_and_mark_read(alice, bob):
 
 
 def test_one_message_notification_per_conversation_until_read(alice, bob):
+    connect(alice, bob)  # not a request (TRIAGE S1-S2)
     conv = start(Api(alice), "bob").json()["id"]
     for i in range(3):
         send(Api(alice), conv, f"m{i}")

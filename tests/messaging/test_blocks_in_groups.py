@@ -13,16 +13,19 @@ from django.test import Client
 
 from backsoon.notifications.models import Notification
 from tests.conftest import Api
-from tests.factories import make_member
+from tests.factories import connect, make_member
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def group(alice, bob):
-    """carol's group with alice, bob and mallory; alice blocked mallory."""
-    make_member("carol")
-    make_member("mallory")
+    """carol's group with alice, bob and mallory; alice blocked mallory. carol is a
+    connection of all three (a team: nothing here is a request, TRIAGE S1)."""
+    carol = make_member("carol")
+    mallory = make_member("mallory")
+    for member in (alice, bob, mallory):
+        connect(carol, member)
     conversation = Api_for("carol").post(
         "/conversations", {"participants": ["alice", "bob", "mallory"], "subject": "Team"}
     )

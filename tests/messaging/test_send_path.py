@@ -17,7 +17,7 @@ from backsoon.messaging.actions import conversation_start, message_send
 from backsoon.messaging.models import Message, Participant
 from backsoon.notifications.models import Notification
 from tests.conftest import Api
-from tests.factories import make_absence, make_member
+from tests.factories import connect, make_absence, make_member
 
 pytestmark = pytest.mark.django_db
 
@@ -45,6 +45,9 @@ def _send(api: Api, conversation_id: int, body: str = "hello", **extra) -> dict:
 READS = 3
 WRITE = {"postgresql": 1, "sqlite": 4}
 REPLY_WRITE = {"postgresql": 1, "sqlite": 3}  # no notification for a reply
+# The first message of someone the recipient knows labels the conversation `known`
+# (TRIAGE L1): one UPDATE of the participant, then nothing more (L7).
+LABEL_WRITE = 1
 
 
 def _vendor() -> str:
@@ -52,6 +55,7 @@ def _vendor() -> str:
 
 
 def test_send_to_a_present_member_takes_pinned_statements(django_assert_num_queries, alice, bob):
+    connect(alice, bob)
     api = Api(alice)
     conv = _conversation(api, "bob")
     _send(api, conv, "warm up")
@@ -62,10 +66,12 @@ def test_send_to_a_present_member_takes_pinned_statements(django_assert_num_quer
 
 
 def test_send_in_a_group_takes_pinned_statements(django_assert_num_queries, alice, bob):
-    make_member("carol")
-    make_member("dave")
+    for other in (bob, make_member("carol"), make_member("dave")):
+        connect(alice, other)
     api = Api(alice)
     conv = _conversation(api, "bob", "carol", "dave")
+    _send(api, conv, "warm up")
+    Notification.objects.all().delete()
     transaction = {"postgresql": 0, "sqlite": 2}[_vendor()]
     with django_assert_num_queries(READS + WRITE[_vendor()] + transaction):
         _send(api, conv)
@@ -75,12 +81,13 @@ def test_send_in_a_group_takes_pinned_statements(django_assert_num_queries, alic
 def test_send_to_an_away_member_with_a_reply_due_takes_pinned_statements(
     django_assert_num_queries, alice, bob
 ):
+    connect(alice, bob)
     make_absence(bob, message="Away")
     api = Api(alice)
     conv = _conversation(api, "bob")
-    # The message's transaction (2), the reply's savepoint (2), the claim (1) and the
-    # reply's write.
-    expected = READS + WRITE[_vendor()] + 2 + 2 + 1 + REPLY_WRITE[_vendor()]
+    # The message's transaction (2), its label (1), the reply's savepoint (2), the
+    # claim (1) and the reply's write.
+    expected = READS + WRITE[_vendor()] + 2 + LABEL_WRITE + 2 + 1 + REPLY_WRITE[_vendor()]
     with django_assert_num_queries(expected):
         _send(api, conv)
     assert Message.objects.filter(conversation_id=conv, kind="auto_reply").count() == 1
@@ -93,6 +100,7 @@ def test_send_to_an_away_member_with_a_reply_due_takes_pinned_statements(
 def test_the_send_path_statements_go_through_djangos_cursor(alice, bob):
     """Every statement shows up in connection.queries-style capture and in
     execute_wrapper hooks (monitoring), including on SQLite."""
+    connect(alice, bob)
     make_absence(bob, message="Away")
     api = Api(alice)
     conv = _conversation(api, "bob")
