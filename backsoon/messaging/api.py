@@ -88,20 +88,20 @@ class ConversationsQuery(PageParams):
     similar: str | None = Field(None, max_length=20, pattern=r"^-?[0-9]{1,19}$")
 
 
-class BulkFilter(Schema):
+class ConversationsFilter(Schema):
     folder: Folder | None = None
     label: LabelCode | None = None
     before: datetime | None = None
     similar: str | None = Field(None, max_length=20, pattern=r"^-?[0-9]{1,19}$")
 
 
-class BulkIn(Schema):
+class ConversationsBulkIn(Schema):
     action: Literal["archive", "unarchive", "read", "accept", "decline", "mute", "unmute"]
     ids: list[Annotated[int, Field(ge=1, le=MAX_ID)]] | None = Field(None, max_length=500)
-    filter: BulkFilter | None = None
+    filter: ConversationsFilter | None = None
 
 
-class BulkOut(Schema):
+class ChangedOut(Schema):
     changed: int
 
 
@@ -242,6 +242,24 @@ def unread(request: HttpRequest) -> dict[str, int]:
     return {"unread": queries.unread_total(api_member(request))}
 
 
+@router.post("/conversations/bulk", response={200: ChangedOut, 422: ErrorOut})
+def conversations_bulk(request: HttpRequest, payload: ConversationsBulkIn) -> dict[str, int]:
+    """One action on the conversations of ``ids``, or on every one matching ``filter``
+    (not only a page); answers how many changed. A filter never archives or declines
+    a conversation labelled ``known`` (TRIAGE L1, C1, C2)."""
+    f = payload.filter
+    changed = actions.conversations_bulk(
+        member=api_member(request),
+        action=payload.action,
+        ids=payload.ids,
+        folder=f.folder if f else None,
+        label=f.label if f else None,
+        before=f.before if f else None,
+        similar=int(f.similar) if f and f.similar is not None else None,
+    )
+    return {"changed": changed}
+
+
 @router.get("/conversations/{conversation_id}", response={200: ConversationOut, 404: ErrorOut})
 def conversation_detail(request: HttpRequest, conversation_id: int) -> dict[str, Any]:
     member = api_member(request)
@@ -369,21 +387,3 @@ def conversation_unmute(request: HttpRequest, conversation_id: int) -> dict[str,
         member=member, conversation_id=conversation_id, muted=False
     )
     return _one(member, queries.conversation_for_member(member, conversation.pk))
-
-
-@router.post("/conversations/bulk", response={200: BulkOut, 422: ErrorOut})
-def conversations_bulk(request: HttpRequest, payload: BulkIn) -> dict[str, int]:
-    """One action on the conversations of ``ids``, or on every one matching ``filter``
-    (not only a page); answers how many changed. A filter never archives or declines
-    a conversation labelled ``known`` (TRIAGE L1, C1, C2)."""
-    f = payload.filter
-    changed = actions.conversations_bulk(
-        member=api_member(request),
-        action=payload.action,
-        ids=payload.ids,
-        folder=f.folder if f else None,
-        label=f.label if f else None,
-        before=f.before if f else None,
-        similar=int(f.similar) if f and f.similar is not None else None,
-    )
-    return {"changed": changed}

@@ -68,6 +68,7 @@ def test_8000_characters_is_fine(alice, bob):
 
 
 def test_unread_counts_and_mark_read(alice, bob):
+    connect(alice, bob)
     conv = start(Api(alice), "bob").json()["id"]
     for i in range(3):
         send(Api(alice), conv, f"m{i}")
@@ -212,6 +213,7 @@ def test_bulk_announcement_needs_a_bot(alice, bob):
 def test_conversation_list_query_count_is_fixed(alice, django_assert_max_num_queries):
     for i in range(6):
         m = make_member(f"peer{i}")
+        connect(alice, m)
         conv = start(Api(m), "alice").json()["id"]
         send(Api(m), conv, "hello")
     api = Api(alice)
@@ -219,6 +221,21 @@ def test_conversation_list_query_count_is_fixed(alice, django_assert_max_num_que
     with django_assert_max_num_queries(6):
         response = api.get("/conversations")
     assert len(response.json()["items"]) == 6
+
+
+def test_request_list_query_count_is_fixed(alice, django_assert_max_num_queries):
+    """Strangers' similar texts are grouped (TRIAGE L6): one more query for the counts."""
+    for i in range(6):
+        m = make_member(f"peer{i}")
+        conv = start(Api(m), "alice").json()["id"]
+        send(Api(m), conv, "hello")
+    api = Api(alice)
+    api.get("/me")
+    with django_assert_max_num_queries(7):
+        response = api.get("/conversations", folder="requests")
+    items = response.json()["items"]
+    assert len(items) == 6
+    assert {item["similar"]["count"] for item in items} == {6}
 
 
 def test_message_list_query_count_is_fixed(alice, bob, django_assert_max_num_queries):

@@ -95,6 +95,10 @@ def _unchanged_invitations(world: World) -> None:
     assert Invitation.objects.get(pk=world.invitation.pk).status == "pending"
 
 
+def _direct_in_the_inbox(world: World) -> None:
+    assert Participant.objects.get(conversation=world.direct, member=world.alice).folder == "inbox"
+
+
 def _unread_notifications(world: World) -> None:
     assert Notification.objects.filter(recipient=world.alice, read_at__isnull=True).exists()
 
@@ -249,6 +253,32 @@ CASES: list[Case] = [
     Case("POST", "/conversations", "self", body=lambda w: {"participants": ["carol"]}),
     Case("GET", "/conversations", "self"),
     Case("GET", "/conversations/unread", "self"),
+    Case("GET", "/me/counts", "self"),
+    *[
+        Case(
+            "POST",
+            f"/conversations/{{conversation_id}}/{action}",
+            "owned",
+            params=lambda w: {"conversation_id": w.request.pk},
+        )
+        for action in ("accept", "decline", "report")
+    ],
+    *[
+        Case(
+            "POST",
+            f"/conversations/{{conversation_id}}/{action}",
+            "owned",
+            params=lambda w: {"conversation_id": w.direct.pk},
+        )
+        for action in ("archive", "unarchive", "unread", "mute", "unmute")
+    ],
+    Case(
+        "POST",
+        "/conversations/bulk",
+        "ids",
+        body=lambda w: {"action": "archive", "ids": [w.direct.pk]},
+        untouched=_direct_in_the_inbox,
+    ),
     Case(
         "GET",
         "/conversations/{conversation_id}",

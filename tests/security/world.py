@@ -46,6 +46,7 @@ class World:
     mallory: Member
     direct: Conversation
     group: Conversation
+    request: Conversation  # dave's message request to alice (TRIAGE S1)
     message: Message
     absence_ended: Absence
     absence_active: Absence
@@ -104,6 +105,8 @@ def build_world(text: str = "") -> World:
     message = message_send(sender=bob, conversation_id=direct.pk, body=f"Hello Alice{t}")
     invitation = invitation_send(sender=alice, to_username="dave", note=f"Let's connect{t}")
     invitation_send(sender=carol, to_username="dave", note=f"From carol{t}")
+    request, _ = conversation_start(creator=dave, usernames=["alice"])
+    message_send(sender=dave, conversation_id=request.pk, body=f"A question for you{t}")
 
     post = post_create(author=alice, body=f"My first post @bob{t}").post
     comment = comment_create(author=bob, post_id=post.pk, body=f"Nice post @alice{t}").comment
@@ -120,6 +123,7 @@ def build_world(text: str = "") -> World:
         mallory=mallory,
         direct=direct,
         group=group,
+        request=request,
         message=message,
         absence_ended=absence_ended,
         absence_active=absence_active,

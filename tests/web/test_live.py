@@ -14,7 +14,7 @@ from django.test import Client, override_settings
 from backsoon.live import InProcessBus, TooManyStreams, bus, publish_on_commit
 from backsoon.messaging import actions as messaging
 from backsoon.web.live_views import EventStream, sse_event
-from tests.factories import make_member
+from tests.factories import connect, make_member
 
 
 @pytest.fixture
@@ -215,6 +215,7 @@ def test_issue14_finding9_live_streams_are_capped_per_process(alice, bob, fresh_
 
 @pytest.mark.django_db
 def test_counts_endpoint(alice, bob):
+    connect(alice, bob)
     conversation, _ = messaging.conversation_start(creator=bob, usernames=["alice"])
     messaging.message_send(sender=bob, conversation_id=conversation.pk, body="one")
     messaging.message_send(sender=bob, conversation_id=conversation.pk, body="two")
@@ -222,5 +223,10 @@ def test_counts_endpoint(alice, bob):
     client.force_login(alice)
     response = client.get("/live/counts/")
     assert response.status_code == 200
-    assert response.json() == {"messages": 2, "notifications": 1}
+    assert response.json() == {
+        "messages": 2,
+        "requests": 0,
+        "invitations": 0,
+        "notifications": 1,
+    }
     assert "no-cache" in response["Cache-Control"]

@@ -10,7 +10,7 @@ from backsoon.messaging import actions as messaging
 from backsoon.network import actions as network
 from backsoon.notifications.actions import notification_add
 from backsoon.notifications.models import Notification
-from tests.factories import make_member
+from tests.factories import connect, make_member
 
 pytestmark = pytest.mark.django_db
 
@@ -37,6 +37,7 @@ def react(recipient: Member, actor: Member, post_id: int = 7) -> None:
 
 
 def test_grouped_texts(alice, bob):
+    connect(alice, bob)  # a stranger's message is a request: no notification (TRIAGE S2)
     conversation, _ = messaging.conversation_start(creator=bob, usernames=["alice"])
     messaging.message_send(sender=bob, conversation_id=conversation.pk, body="hi")
     carol = make_member("carol", display_name="Carol Jansen")
@@ -56,6 +57,7 @@ def test_grouped_texts(alice, bob):
 
 
 def test_several_messages_are_one_row_with_a_count(alice, bob):
+    connect(alice, bob)  # a stranger's message is a request: no notification (TRIAGE S2)
     conversation, _ = messaging.conversation_start(creator=bob, usernames=["alice"])
     for body in ["one", "two", "three"]:
         messaging.message_send(sender=bob, conversation_id=conversation.pk, body=body)
@@ -65,6 +67,7 @@ def test_several_messages_are_one_row_with_a_count(alice, bob):
 
 
 def test_open_marks_read_and_goes_to_the_subject(alice, bob):
+    connect(alice, bob)  # a stranger's message is a request: no notification (TRIAGE S2)
     conversation, _ = messaging.conversation_start(creator=bob, usernames=["alice"])
     messaging.message_send(sender=bob, conversation_id=conversation.pk, body="hi")
     invitation = network.invitation_send(sender=make_member("carol"), to_username="alice")
@@ -158,7 +161,7 @@ def test_notifications_page_query_count(alice, django_assert_max_num_queries):
     for i in range(10):
         react(alice, make_member(f"fan{i}"), post_id=i)
     client = logged_in(alice)
-    # session, member, count, page, header counts (2), away banner (1)
-    with django_assert_max_num_queries(7):
+    # session, member, count, page, header counts (3), away banner (1)
+    with django_assert_max_num_queries(8):
         response = client.get("/notifications/")
     assert len(response.context["rows"]) == 10
