@@ -191,6 +191,14 @@ def invitations_filtered(
     return invitations
 
 
+def received_label_counts(member_id: int, codes: Iterable[str]) -> dict[str, int]:
+    """Pending invitations ``member_id`` received, in all (``"all"``) and carrying each
+    label of ``codes`` (one query)."""
+    pending = Invitation.objects.filter(to_member_id=member_id, status=Invitation.Status.PENDING)
+    counts = {code: Count("id", filter=Q(label_codes__contains=f",{code},")) for code in codes}
+    return pending.aggregate(all=Count("id"), **counts)
+
+
 def pending_between(a_id: int, b_id: int) -> Invitation | None:
     low, high = sorted((a_id, b_id))
     return Invitation.objects.filter(
