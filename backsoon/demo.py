@@ -53,6 +53,15 @@ class Scale:
     invitations: int
     collectors: int
     collector_connections: int
+    # Invitations each collector sends others in the days before the trainer's: 50 or
+    # more in 7 days makes a collector too (TRIAGE L3), where its connections do not.
+    collector_invitations: int
+    # Members who send the same invitation note to ``note_copies`` others before the
+    # trainer (L2: mass), and pitch senders who send their pitch to ``pitch_copies``.
+    growth_hackers: int
+    note_copies: int
+    mass_pitchers: int
+    pitch_copies: int
     trainer_connections: int
     viewers: int
 
@@ -67,6 +76,11 @@ FULL = Scale(
     invitations=420,
     collectors=6,
     collector_connections=2_500,
+    collector_invitations=0,
+    growth_hackers=4,
+    note_copies=14,
+    mass_pitchers=5,
+    pitch_copies=14,
     trainer_connections=320,
     viewers=40_000,
 )
@@ -80,6 +94,11 @@ SMALL = Scale(
     invitations=60,
     collectors=2,
     collector_connections=200,
+    collector_invitations=55,
+    growth_hackers=2,
+    note_copies=11,
+    mass_pitchers=2,
+    pitch_copies=12,
     trainer_connections=60,
     viewers=500,
 )
@@ -305,6 +324,17 @@ NOTES = [
     "Former colleague of Sanne. She said I should reach out.",
     "I'm building my network in the Netherlands. Open to new opportunities!",
     "Hi! I share daily tips on personal branding. Follow me for more.",
+]
+# The growth hackers' notes: one each, sent to a dozen members with their first name.
+HACKER_NOTES = [
+    "Hi {first_name}, I help experts like you turn one viral post into a 6-figure funnel. "
+    "Let's connect!",
+    "{first_name}, top voices connect with top voices. Accept and get a free growth audit "
+    "(worth 499 euro).",
+    "Hey {first_name}! I'm building a community of 10,000 ambitious professionals. You in? "
+    "Let's connect.",
+    "Dear {first_name}, I came across your profile and was impressed. I'd love to add you to "
+    "my network of decision makers.",
 ]
 COMMENT_TEXTS = [
     "So true! I always feel guilty for not answering during my holiday.",
@@ -567,6 +597,19 @@ class _Story:
             rows.append(Connection(member_id=b, other_id=a, created_at=at))
         for chunk in _chunks(rows, 5000):
             Connection.objects.bulk_create(chunk)
+        # Connected members know each other (TRIAGE S1, L1), as connection_create records.
+        from backsoon.triage.models import Contact
+
+        contacts = [
+            Contact(
+                member_id=row.member_id,
+                other_id=row.other_id,
+                why="connected",
+                since=row.created_at,
+            )
+            for row in rows
+        ]
+        Contact.objects.bulk_create(contacts, batch_size=5000)
         counts = Connection.objects.values("member_id").annotate(n=Count("id"))
         self._set_counts("connections_count", {r["member_id"]: r["n"] for r in counts})
 
@@ -848,18 +891,31 @@ class _Story:
         """Hundreds of invitations during the holiday, most with a note, from everywhere,
         each sent through ``invitation_send`` at its moment of the holiday: the away badge
         is stored with each (I1), and people sharing 3+ connections are accepted at once
-        by the absence's policy (I2)."""
+        by the absence's policy (I2).
+
+        Their labels (TRIAGE L1-L5) come from that same path: the collectors' thousands
+        of connections (or, at a small scale, the invitations they send others the day
+        before), the growth hackers' one note sent to a dozen members first (``mass``),
+        and everyone else's own note or none (``note``, ``first_contact``)."""
         from backsoon.network.actions import invitation_send
 
         rng = self.rng
         known = set(self.trainer_connections)
         candidates = [m for m in self.network if m not in known and m not in self.collectors]
+        # Growth hackers come from the crowd: no connections to the trainer's, nor to
+        # the members they invite.
+        hackers = rng.sample(self.crowd, self.scale.growth_hackers)
+        crowd = [m for m in self.crowd if m not in set(hackers)]
         senders = (
             self.collectors
+            + hackers
             + rng.sample(candidates, self.scale.invitations // 2)
             + rng.sample(
-                self.crowd,
-                self.scale.invitations - self.scale.invitations // 2 - self.scale.collectors,
+                crowd,
+                self.scale.invitations
+                - self.scale.invitations // 2
+                - self.scale.collectors
+                - self.scale.growth_hackers,
             )
         )
         countries = ["Japan", "Ghana", "India", "Brazil", "Nigeria", "Germany", "the UK", "Spain"]
@@ -867,20 +923,49 @@ class _Story:
         moments = sorted(
             self.away_from + timedelta(seconds=rng.uniform(0, window)) for _ in senders
         )
+        rng.shuffle(moments)
+        hacker_notes = dict(zip(hackers, rng.sample(HACKER_NOTES, len(hackers)), strict=True))
         notes = [
-            "" if rng.random() < 0.3 else rng.choice(NOTES).format(country=rng.choice(countries))
-            for _ in senders
+            hacker_notes[sender].format(first_name=self.trainer.display_name.split()[0])
+            if sender in hacker_notes
+            else ""
+            if rng.random() < 0.3
+            else rng.choice(NOTES).format(country=rng.choice(countries))
+            for sender in senders
         ]
         members = Member.objects.in_bulk(senders)
+        regular = [m for m in self.network if m not in self.collectors]
         with transaction.atomic():
-            for sender, at, note in zip(senders, moments, notes, strict=True):
+            # The day before the holiday: collectors invite dozens, growth hackers copy
+            # their note to a dozen members (each with their own first name).
+            before = self.away_from - timedelta(days=1)
+            floods: list[tuple[int, int, str]] = [
+                (c, self.scale.collector_invitations, "") for c in self.collectors
+            ]
+            floods += [(h, self.scale.note_copies, hacker_notes[h]) for h in hackers]
+            for sender, count, note in floods:
+                targets = Member.objects.in_bulk(rng.sample(regular, count))
+                for n, target in enumerate(targets.values()):
+                    invitation_send(
+                        sender=members[sender],
+                        to_username=target.username,
+                        note=note.format(first_name=target.display_name.split()[0]) if note else "",
+                        at=before + timedelta(minutes=10 * n + rng.uniform(0, 9)),
+                    )
+            for sender, at, note in sorted(
+                zip(senders, moments, notes, strict=True), key=lambda plan: plan[1]
+            ):
                 invitation_send(
                     sender=members[sender], to_username=self.trainer.username, note=note, at=at
                 )
 
     def messages(self) -> None:
         """Dozens of conversations during the holiday through message_send, so every
-        first message gets the trainer's real automatic reply (once per sender)."""
+        first message gets the trainer's real automatic reply (once per sender).
+
+        A few pitch senders send their pitch, with each recipient's first name, to a
+        dozen other members first, hours to days before they write to the trainer: the
+        trainer's copy is then one of many (TRIAGE L2, ``mass``), by the real path."""
         from backsoon.messaging.actions import conversation_start, message_send
 
         rng = self.rng
@@ -890,18 +975,29 @@ class _Story:
         clients = Member.objects.filter(pk__in=self.trainer_connections[1:5])
         for member, (subject, body) in zip(clients, CLIENT_MESSAGES, strict=False):
             plans.append((member, subject, body))
-        strangers = Member.objects.filter(pk__in=rng.sample(self.crowd, 34))
+        strangers = list(Member.objects.filter(pk__in=rng.sample(self.crowd, 34)).order_by("pk"))
+        pitchers = {m.pk for m in rng.sample(strangers, self.scale.mass_pitchers)}
+        personal = [pitch for pitch in PITCHES if "{first_name}" in pitch[1]]
         for member in strangers:
-            subject, body = rng.choice(PITCHES)
-            plans.append((member, subject, body.format(first_name="Pieter")))
+            subject, body = rng.choice(personal if member.pk in pitchers else PITCHES)
+            plans.append((member, subject, body))
         moments = sorted(
             self.away_from + timedelta(seconds=rng.uniform(60, window - 60)) for _ in plans
         )
+        first_name = trainer.display_name.split()[0]
+        regular = [m for m in self.network if m not in self.collectors]
         for (member, _subject, body), at in zip(plans, moments, strict=True):
+            if member.pk in pitchers:
+                self._pitch_around(member, body, before=at, among=regular)
             conversation, _ = conversation_start(
                 creator=member, usernames=[trainer.username], at=at
             )
-            message_send(sender=member, conversation_id=conversation.pk, body=body, at=at)
+            message_send(
+                sender=member,
+                conversation_id=conversation.pk,
+                body=body.format(first_name=first_name),
+                at=at,
+            )
             if rng.random() < 0.35:  # the pushy ones write again
                 later = min(at + timedelta(hours=rng.uniform(2, 40)), self.now)
                 message_send(
@@ -910,3 +1006,23 @@ class _Story:
                     body="Just following up on my message above. Any thoughts?",
                     at=later,
                 )
+
+    def _pitch_around(
+        self, member: Member, body: str, *, before: datetime, among: list[int]
+    ) -> None:
+        """``member`` sends ``body`` to ``pitch_copies`` members of ``among``, one every
+        few minutes in the hours before ``before`` (within the 30 messages a minute and
+        the 50 new strangers a day that ``message_send`` allows)."""
+        from backsoon.messaging.actions import conversation_start, message_send
+
+        targets = Member.objects.in_bulk(self.rng.sample(among, self.scale.pitch_copies))
+        start = before - timedelta(hours=self.rng.uniform(3, 48))
+        for n, target in enumerate(targets.values()):
+            at = start + timedelta(minutes=7 * n + self.rng.uniform(0, 5))
+            conversation, _ = conversation_start(creator=member, usernames=[target.username], at=at)
+            message_send(
+                sender=member,
+                conversation_id=conversation.pk,
+                body=body.format(first_name=target.display_name.split()[0]),
+                at=at,
+            )

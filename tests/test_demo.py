@@ -69,3 +69,40 @@ def test_the_ordinary_post_yields_more_than_the_viral_one():
     assert big.yield_ > small.yield_
     assert big.two_way >= 4 and len(big.lasting) >= 2 and len(big.connections) >= 12
     assert big.conversations > big.two_way  # one he never answered
+
+
+def test_the_trainers_invitations_are_labelled_by_the_real_path():
+    """TRIAGE L2-L5 in the story: collectors, growth hackers' mass notes, personal
+    notes and first contacts, all labelled by ``invitation_send``; pitches copied to a
+    dozen members before the trainer."""
+    demo_load(scale=SMALL, quiet=True)
+    trainer = Member.objects.get(username="trainer")
+    received = Invitation.objects.filter(to_member=trainer, status="pending")
+    codes = {
+        code
+        for row in received.values_list("label_codes", flat=True)
+        for code in row.split(",")
+        if code
+    }
+    assert {"collector", "mass", "note", "first_contact"} <= codes
+    collectors = received.filter(label_codes__contains=",collector,")
+    assert collectors.count() >= SMALL.collectors
+    mass = received.filter(label_codes__contains=",mass,")
+    assert mass.count() == SMALL.growth_hackers
+    for invitation in mass:
+        [label] = [label for label in invitation.labels if label["code"] == "mass"]
+        assert label["count"] == SMALL.note_copies + 1
+        # The copies sent before the trainer's are mass too (L2).
+        copies = Invitation.objects.filter(from_member=invitation.from_member_id, note__gt="")
+        assert all(",mass," in row for row in copies.values_list("label_codes", flat=True))
+    senders = Message.objects.filter(conversation__participants__member=trainer, kind="normal")
+    wide = [
+        sender
+        for sender in senders.exclude(sender=trainer).values_list("sender_id", flat=True).distinct()
+        if Message.objects.filter(sender_id=sender, kind="normal")
+        .values("conversation")
+        .distinct()
+        .count()
+        > SMALL.pitch_copies
+    ]
+    assert len(wide) == SMALL.mass_pitchers  # each sent their pitch to a dozen first

@@ -15,8 +15,10 @@ from backsoon.errors import Conflict, Forbidden, Invalid, NotFound, RateLimited
 from backsoon.live import publish_on_commit
 from backsoon.notifications.actions import notification_add, notifications_mark_subject_read
 from backsoon.notifications.models import Notification
-from backsoon.triage.actions import contacts_add_both
-from backsoon.triage.models import Contact
+from backsoon.triage import rules
+from backsoon.triage.actions import contacts_add_both, copies_count, copies_refs, print_record
+from backsoon.triage.models import Contact, Print
+from backsoon.triage.queries import known_why
 
 from . import queries
 from .models import Block, Connection, Follow, Invitation
@@ -35,6 +37,12 @@ def invitation_send(
     If the recipient is away now, the invitation carries their away badge as the
     sender may see it (AWAY-SPEC I1); with the absence's ``auto_accept_mutual``
     policy, an inviter sharing at least 3 connections is accepted at once (I2).
+
+    The invitation carries its labels for the recipient (TRIAGE L1-L5): ``known``,
+    ``collector`` (``sender.connections_count`` as loaded, or 50 invitations in 7
+    days), ``mass`` or ``note`` for a note, else ``first_contact``. A note to a
+    stranger is printed (``triage.actions.print_record``); the one that reaches the
+    sender's 10th member labels the earlier copies ``mass`` too (L2).
 
     Raises:
         NotFound: no such member.
@@ -67,7 +75,8 @@ def invitation_send(
     _check_cooldown(sender, recipient, now)
     week_ago = now - timedelta(days=7)
     sent = Invitation.objects.filter(from_member=sender, created_at__gt=week_ago)
-    if sent.count() >= INVITATIONS_PER_WEEK:
+    sent_count = sent.count()
+    if sent_count >= INVITATIONS_PER_WEEK:
         oldest = sent.order_by("created_at").values_list("created_at", flat=True)[
             INVITATIONS_PER_WEEK - 1
         ]
@@ -90,6 +99,21 @@ def invitation_send(
             "backup": shown["backup"],
         }
     low, high = sorted((sender.pk, recipient.pk))
+    auto_policy = (
+        absence is not None and absence.invitations == absence.InvitationPolicy.AUTO_ACCEPT_MUTUAL
+    )
+    known = known_why(recipient.pk, [sender.pk]).get(sender.pk)
+    mutual = None
+    if auto_policy or (known is None and sender.connections_count >= rules.COLLECTOR_CONNECTIONS):
+        mutual = queries.mutual_connection_count(sender.pk, recipient.pk)
+    labels = rules.invitation_labels(
+        known_why=known,
+        has_note=bool(note),
+        note_copies=0,  # counted below, once the note is printed
+        connections=sender.connections_count,
+        mutual=mutual or 0,
+        sent_recently=sent_count + 1,
+    )
     try:
         with transaction.atomic():
             invitation = Invitation.objects.create(
@@ -100,13 +124,12 @@ def invitation_send(
                 note=note,
                 created_at=now,
                 away_badge=away_badge,
+                labels=labels,
+                label_codes=_codes(labels),
             )
-            auto = (
-                absence is not None
-                and absence.invitations == absence.InvitationPolicy.AUTO_ACCEPT_MUTUAL
-                and queries.mutual_connection_count(sender.pk, recipient.pk)
-                >= AUTO_ACCEPT_MIN_MUTUAL
-            )
+            if note and known is None:
+                _note_print(invitation, sender=sender, recipient=recipient)
+            auto = auto_policy and (mutual or 0) >= AUTO_ACCEPT_MIN_MUTUAL
             if auto:
                 _accept(invitation, now=now, auto=True, recipient_away=True)
             else:
@@ -128,6 +151,68 @@ def invitation_send(
     invitation.from_member = sender
     invitation.to_member = recipient
     return invitation
+
+
+def _note_print(invitation: Invitation, *, sender: Member, recipient: Member) -> None:
+    """Print the note of a new invitation to a stranger (L2), in the caller's
+    transaction. The copy that reaches the sender's 10th member labels itself and the
+    earlier copies ``mass``, now and again after commit (a concurrent copy)."""
+    at = invitation.created_at
+    printed = print_record(
+        kind=Print.Kind.NOTE,
+        sender_id=sender.pk,
+        member_id=recipient.pk,
+        ref_id=invitation.pk,
+        text=invitation.note,
+        names=[recipient.display_name, recipient.username],
+        at=at,
+    )
+    cluster = printed.cluster
+    if printed.copies >= rules.MASS_MEMBERS:
+        _notes_mass_relabel(sender_id=sender.pk, cluster=cluster, at=at, copies=printed.copies)
+        invitation.labels = rules.with_mass(invitation.labels, printed.copies, note=True)
+        invitation.label_codes = _codes(invitation.labels)
+    transaction.on_commit(lambda: _notes_mass_recount(sender_id=sender.pk, cluster=cluster, at=at))
+
+
+def _codes(labels: list[rules.Label]) -> str:
+    """``label_codes`` of ``labels``: ",collector,note," (filterable with ``contains``)."""
+    return "," + ",".join(str(label["code"]) for label in labels) + "," if labels else ""
+
+
+def _notes_mass_relabel(*, sender_id: int, cluster: int, at: datetime, copies: int) -> int:
+    """Label ``mass`` every invitation whose note is a copy of ``cluster`` sent by
+    ``sender_id`` in the 7 days up to ``at`` (L2: the 10th copy labels the first nine).
+
+    Two queries and one UPDATE, whatever the number of copies (at most 100 a week).
+
+    Returns:
+        How many invitations changed.
+    """
+    refs = dict(copies_refs(Print.Kind.NOTE, sender_id, cluster, at))
+    changed = []
+    for invitation in Invitation.objects.filter(pk__in=list(refs), from_member_id=sender_id).only(
+        "pk", "to_member_id", "labels"
+    ):
+        if refs.get(invitation.pk) != invitation.to_member_id:
+            continue
+        labels = rules.with_mass(invitation.labels or [], copies, note=True)
+        if labels != invitation.labels:
+            invitation.labels = labels
+            invitation.label_codes = _codes(labels)
+            changed.append(invitation)
+    if changed:
+        Invitation.objects.bulk_update(changed, ["labels", "label_codes"])
+    return len(changed)
+
+
+def _notes_mass_recount(*, sender_id: int, cluster: int, at: datetime) -> None:
+    """After commit: count the copies again, so the later of two concurrent 9th and
+    10th copies, which each saw 9 in their own transaction, labels all ten (L2)."""
+    copies = copies_count(Print.Kind.NOTE, sender_id, cluster, at)
+    if copies >= rules.MASS_MEMBERS:
+        with transaction.atomic():
+            _notes_mass_relabel(sender_id=sender_id, cluster=cluster, at=at, copies=copies)
 
 
 def _check_pending(sender: Member, recipient: Member) -> None:

@@ -6,12 +6,15 @@ from datetime import datetime
 from typing import Any, Literal
 
 from django.http import HttpRequest
+from django.utils.translation import gettext
 from ninja import Field, Query, Router, Schema, Status
 
 from backsoon.accounts.presenters import member_cards
 from backsoon.apiauth import api_member
+from backsoon.errors import Invalid
 from backsoon.pagination import keyset_page
 from backsoon.schemas import AwayBadge, ErrorOut, Id, MemberOut, Page, PageParams
+from backsoon.triage.rules import CODES, labels_out
 
 from . import actions, queries
 from .models import Invitation
@@ -22,6 +25,11 @@ router = Router(tags=["network"])
 class InvitationIn(Schema):
     to: str = Field(..., max_length=30)
     note: str = Field("", max_length=300)
+
+
+class LabelOut(Schema):
+    code: str
+    reason: str
 
 
 class InvitationOut(Schema):
@@ -37,11 +45,18 @@ class InvitationOut(Schema):
     from_member: MemberOut
     to_member: MemberOut
     mutual_connections: int
+    # TRIAGE L1-L5: why it is in front of its recipient (empty for anyone else).
+    labels: list[LabelOut]
+    mutual_count: int
 
 
 class InvitationQuery(PageParams):
     box: Literal["received", "sent"] = "received"
     status: Literal["pending", "accepted", "ignored", "withdrawn"] | None = None
+    label: str | None = Field(None, max_length=20)
+    min_mutual: int | None = Field(None, ge=0)
+    max_mutual: int | None = Field(None, ge=0)
+    has_note: bool | None = None
 
 
 class BulkIn(Schema):
@@ -70,6 +85,7 @@ def invitation_payloads(viewer, invitations: list[Invitation]) -> list[dict[str,
         for inv in invitations
     ]
     mutual = queries.mutual_counts(viewer.pk, others)
+    # Labels are the recipient's: the sender sees none (TRIAGE "shown only to its recipient").
     return [
         {
             "id": inv.pk,
@@ -84,6 +100,8 @@ def invitation_payloads(viewer, invitations: list[Invitation]) -> list[dict[str,
             "from_member": cards[inv.from_member_id],
             "to_member": cards[inv.to_member_id],
             "mutual_connections": mutual.get(other, 0),
+            "mutual_count": mutual.get(other, 0),
+            "labels": labels_out(inv.labels) if inv.to_member_id == viewer.pk else [],
         }
         for inv, other in zip(invitations, others, strict=True)
     ]
@@ -113,8 +131,35 @@ def invitation_create(request: HttpRequest, payload: InvitationIn) -> Status[dic
 @router.get("/invitations", response={200: Page[InvitationOut], 422: ErrorOut}, by_alias=True)
 def invitation_list(request: HttpRequest, params: Query[InvitationQuery]) -> dict[str, Any]:
     member = api_member(request)
+    if params.label is not None and params.label not in CODES:
+        raise Invalid(
+            gettext("Unknown label %(label)s: use one of %(codes)s.")
+            % {"label": params.label, "codes": ", ".join(CODES)},
+            code="unknown_label",
+        )
+    if params.label is not None and params.box != "received":
+        raise Invalid(
+            gettext("Labels are their recipient's: filter received invitations by label."),
+            code="label_received_only",
+        )
+    if (
+        params.min_mutual is not None
+        and params.max_mutual is not None
+        and params.min_mutual > params.max_mutual
+    ):
+        raise Invalid(gettext("min_mutual is more than max_mutual."), code="mutual_range_empty")
+    invitations = queries.invitations_for(member, box=params.box, status=params.status)
+    invitations = queries.invitations_filtered(
+        invitations,
+        member_id=member.pk,
+        box=params.box,
+        label=params.label,
+        min_mutual=params.min_mutual,
+        max_mutual=params.max_mutual,
+        has_note=params.has_note,
+    )
     rows, next_cursor = keyset_page(
-        queries.invitations_for(member, box=params.box, status=params.status),
+        invitations,
         order=["-created_at", "-id"],
         cursor=params.cursor,
         limit=params.limit,

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext
 
 from backsoon.accounts.models import Member
@@ -145,6 +146,57 @@ def invitations_for(member: Member, *, box: str, status: str | None) -> QuerySet
     if status:
         qs = qs.filter(status=status)
     return qs
+
+
+def invitations_filtered(
+    invitations: QuerySet[Invitation],
+    *,
+    member_id: int,
+    box: str,
+    label: str | None = None,
+    min_mutual: int | None = None,
+    max_mutual: int | None = None,
+    has_note: bool | None = None,
+) -> QuerySet[Invitation]:
+    """``invitations`` (of ``member_id``'s ``box``) narrowed by TRIAGE C2's filters.
+
+    Args:
+        label: a label code (``triage.rules.CODES``) the invitation carries; labels
+            are their recipient's, so only meaningful for ``box="received"``.
+        min_mutual, max_mutual: connections in common with the other member, both
+            inclusive; counted in the same statement (a correlated subquery).
+        has_note: with a personal note (True) or without (False).
+    """
+    if label is not None:
+        invitations = invitations.filter(label_codes__contains=f",{label},")
+    if has_note is not None:
+        invitations = invitations.exclude(note="") if has_note else invitations.filter(note="")
+    if min_mutual is not None or max_mutual is not None:
+        other = "from_member_id" if box == "received" else "to_member_id"
+        mine = Connection.objects.filter(member_id=member_id).values("other_id")
+        common = (
+            Connection.objects.filter(member_id=OuterRef(other), other_id__in=mine)
+            .order_by()
+            .values("member_id")
+            .annotate(n=Count("id"))
+            .values("n")
+        )
+        invitations = invitations.annotate(
+            mutual=Coalesce(Subquery(common, output_field=IntegerField()), Value(0))
+        )
+        if min_mutual is not None:
+            invitations = invitations.filter(mutual__gte=min_mutual)
+        if max_mutual is not None:
+            invitations = invitations.filter(mutual__lte=max_mutual)
+    return invitations
+
+
+def received_label_counts(member_id: int, codes: Iterable[str]) -> dict[str, int]:
+    """Pending invitations ``member_id`` received, in all (``"all"``) and carrying each
+    label of ``codes`` (one query)."""
+    pending = Invitation.objects.filter(to_member_id=member_id, status=Invitation.Status.PENDING)
+    counts = {code: Count("id", filter=Q(label_codes__contains=f",{code},")) for code in codes}
+    return pending.aggregate(all=Count("id"), **counts)
 
 
 def pending_between(a_id: int, b_id: int) -> Invitation | None:

@@ -13,12 +13,14 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import formats
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from backsoon.accounts.models import Member
 from backsoon.accounts.presenters import member_cards
 from backsoon.errors import DomainError
+from backsoon.triage import rules
 from backsoon.web.forms import error_text
 from backsoon.web.net import current_member, safe_next, with_retry_after
 
@@ -28,6 +30,12 @@ from .models import Block, Invitation
 
 CONNECTIONS_PER_PAGE = 30
 INVITATIONS_SHOWN = 100
+RECEIVED_PER_PAGE = 50
+# The received invitations' filter links, in order (TRIAGE C2); "" is all of them.
+LABEL_FILTERS = ("", rules.COLLECTOR, rules.MASS, rules.NOTE, rules.FIRST_CONTACT, rules.KNOWN)
+# What the page's links carry over: the connections' search and page, the received
+# invitations' label and page.
+PAGE_STATE = ("q", "page", "label", "invitations_page")
 SUGGESTIONS_SHOWN = 8
 
 
@@ -52,12 +60,73 @@ def _cards_by_id(viewer: Member, members: list[Member]) -> dict[int, dict[str, A
     return {m.pk: card for m, card in zip(unique, member_cards(viewer, unique), strict=True)}
 
 
-def _pending_received(member: Member) -> list[Invitation]:
-    return list(
-        queries.invitations_for(member, box="received", status=Invitation.Status.PENDING).order_by(
-            "-created_at", "-id"
-        )[:INVITATIONS_SHOWN]
+def _page_url(state: dict[str, str], anchor: str, **changes: str | int | None) -> str:
+    """A link to /network/ with the page's ``state`` and ``changes`` (None drops a key)."""
+    merged: dict[str, str | int | None] = {**state, **changes}
+    query = urlencode(
+        {key: value for key, value in merged.items() if value is not None and value != ""}
     )
+    return reverse("network:index") + (f"?{query}" if query else "") + anchor
+
+
+def _page_state(request: HttpRequest) -> dict[str, str]:
+    return {key: request.GET[key] for key in PAGE_STATE if request.GET.get(key)}
+
+
+def _received_page(request: HttpRequest, member: Member) -> tuple[list[Invitation], dict[str, Any]]:
+    """The received pending invitations, filtered by label and paged, with the filter
+    links and their counts (TRIAGE C2), in two queries; the rows are the caller's.
+
+    Links keep the rest of the page's state (``PAGE_STATE``); a new label starts at
+    its first page. An unknown label shows all.
+    """
+    state = _page_state(request)
+    label = state.get("label", "")
+    if label not in rules.CODES:
+        label = ""
+        state.pop("label", None)
+    counts = queries.received_label_counts(member.pk, rules.CODES)
+    pending = queries.invitations_for(member, box="received", status=Invitation.Status.PENDING)
+    paginator = Paginator(
+        queries.invitations_filtered(
+            pending, member_id=member.pk, box="received", label=label or None
+        ).order_by("-created_at", "-id"),
+        RECEIVED_PER_PAGE,
+    )
+    paginator.count = counts[label or "all"]  # counted above already
+    page = paginator.get_page(state.get("invitations_page"))
+    filters = [
+        {
+            "code": code,
+            "title": rules.label_title(code) if code else _("All"),
+            "count": counts[code or "all"],
+            "url": _page_url(state, "#received", label=code or None, invitations_page=None),
+            "current": code == label,
+        }
+        for code in LABEL_FILTERS
+    ]
+    return list(page.object_list), {
+        "received_total": counts["all"],
+        "received_page": page,
+        "received_label": label,
+        "label_filters": filters,
+        "received_prev_url": _page_url(
+            state, "#received", invitations_page=page.previous_page_number()
+        )
+        if page.has_previous()
+        else None,
+        "received_next_url": _page_url(state, "#received", invitations_page=page.next_page_number())
+        if page.has_next()
+        else None,
+        "received_live_url": reverse("network:received")
+        + (f"?{urlencode(state)}" if state else ""),
+    }
+
+
+def _received_context(request: HttpRequest, member: Member) -> dict[str, Any]:
+    received, context = _received_page(request, member)
+    cards = _cards_by_id(member, [inv.from_member for inv in received])
+    return {**context, "received": _received_rows(member, received, cards)}
 
 
 def _received_rows(
@@ -69,22 +138,20 @@ def _received_rows(
             "invitation": inv,
             "card": cards[inv.from_member_id],
             "mutual": mutual.get(inv.from_member_id, 0),
+            "labels": [
+                {**shown, "title": rules.label_title(shown["code"])}
+                for shown in rules.labels_out(inv.labels)
+            ],
         }
         for inv in received
     ]
-
-
-def _received_context(member: Member) -> dict[str, Any]:
-    received = _pending_received(member)
-    cards = _cards_by_id(member, [inv.from_member for inv in received])
-    return {"received": _received_rows(member, received, cards)}
 
 
 def _index_context(
     request: HttpRequest, member: Member, *, invite_form: InviteForm | None = None
 ) -> dict[str, Any]:
     """Everything /network/ shows, with the away badges of all members in one go."""
-    received = _pending_received(member)
+    received, received_state = _received_page(request, member)
     inviters = {inv.from_member_id for inv in received}
     search = ConnectionSearchForm(request.GET)
     q = search.cleaned_data["q"] if search.is_valid() else ""
@@ -122,12 +189,20 @@ def _index_context(
                 "card": cards[invitation.to_member_id],
                 "badge": stored_badge(invitation.away_badge),
             }
+    state = _page_state(request)
     return {
+        **received_state,
         "received": _received_rows(member, received, cards),
         "sent": [{"invitation": inv, "card": cards[inv.to_member_id]} for inv in sent],
         "just_sent": just_sent,
         "q": q,
         "page": page,
+        "connections_prev_url": _page_url(state, "#connections", page=page.previous_page_number())
+        if page.has_previous()
+        else None,
+        "connections_next_url": _page_url(state, "#connections", page=page.next_page_number())
+        if page.has_next()
+        else None,
         "connections": [cards[m.pk] for m in connections],
         "connections_total": member.connections_count,
         "suggestions": [
@@ -159,7 +234,7 @@ def index(request: HttpRequest) -> HttpResponse:
 def received_fragment(request: HttpRequest) -> HttpResponse:
     """The received invitations list alone, for live updates (live.js)."""
     member = current_member(request)
-    return render(request, "network/_received.html", _received_context(member))
+    return render(request, "network/_received.html", _received_context(request, member))
 
 
 @login_required
