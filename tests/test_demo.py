@@ -106,3 +106,20 @@ def test_the_trainers_invitations_are_labelled_by_the_real_path():
         > SMALL.pitch_copies
     ]
     assert len(wide) == SMALL.mass_pitchers  # each sent their pitch to a dozen first
+
+
+def test_the_trainers_inbox_and_requests_are_screened_and_labelled_by_the_real_path():
+    """TRIAGE S1, L1, L2, L5 in the story: pitches wait in Requests labelled ``mass``
+    or ``first_contact``, his contacts' messages are in the inbox labelled ``known``."""
+    from backsoon.messaging.models import Participant
+
+    demo_load(scale=SMALL, quiet=True)
+    trainer = Member.objects.get(username="trainer")
+    rows = Participant.objects.filter(member=trainer, left_at__isnull=True)
+    requests = rows.filter(folder="requests")
+    request_codes = {label["code"] for row in requests for label in row.labels}
+    assert request_codes == {"mass", "first_contact"}
+    assert requests.filter(label_codes=",mass,").count() == SMALL.mass_pitchers
+    inbox = rows.filter(folder="inbox").exclude(labels=[])
+    assert inbox.exists()
+    assert {label["code"] for row in inbox for label in row.labels} == {"known"}

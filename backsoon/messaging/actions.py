@@ -382,7 +382,10 @@ def message_send(
         if sender.is_bot or kind != Message.Kind.NORMAL
         else [mid for mid in recipient_ids if mid not in context.sender_knows]
     )
-    labelling = (
+    mine = next(p for p in context.participants if p.member_id == sender.pk)
+    # Writing in your own request accepts it (TRIAGE S3): known from now on.
+    accepting = kind == Message.Kind.NORMAL and mine.folder == Participant.Folder.REQUESTS
+    labelling = accepting or (
         not sender.is_bot
         and kind != Message.Kind.AUTO_REPLY
         and any(_labels_may_change(p, context.knows_sender.get(p.member_id)) for p in recipients)
@@ -430,7 +433,12 @@ def message_send(
                     member_id=sender.pk, other_ids=introduced, why=Contact.Why.WROTE, at=now
                 )
             if labelling:
-                _label(message, recipients, context.knows_sender)
+                _label(
+                    message,
+                    recipients,
+                    context.knows_sender,
+                    accepting=mine if accepting else None,
+                )
             if plan is not None:
                 _auto_reply_send(plan, message, others[0])
             if remind:
@@ -463,15 +471,25 @@ def _labels_may_change(participant: Participant, known_why: str | None) -> bool:
 
 
 def _label(
-    message: Message, recipients: Sequence[Participant], knows_sender: dict[int, str | None]
+    message: Message,
+    recipients: Sequence[Participant],
+    knows_sender: dict[int, str | None],
+    *,
+    accepting: Participant | None = None,
 ) -> None:
     """Label the conversation for each recipient (TRIAGE L1, L2, L5, L6), inside the
     send's transaction: known senders are ``known``; a stranger's text is printed
     (``triage.print_record``: an index look-up of its LSH bands) and is ``mass`` once
     the sender reached 10 members with similar texts in a week, else ``first_contact``.
     Earlier copies are labelled ``mass`` too once the sender gets there, after commit
-    (so that the later of two concurrent 9th and 10th copies sees both)."""
+    (so that the later of two concurrent 9th and 10th copies sees both). ``accepting``:
+    the sender's own request, which writing in accepts (S3), becomes ``known``."""
     changes: list[tuple[int, list[triage_rules.Label], int | None]] = []
+    if accepting is not None:
+        known = triage_rules.message_labels(known_why=Contact.Why.WROTE, copies=0)
+        changes.append((accepting.pk, known, None))
+    if message.sender.is_bot or message.kind == Message.Kind.AUTO_REPLY:
+        recipients = []
     for participant in recipients:
         why = knows_sender.get(participant.member_id)
         cluster: int | None = None
