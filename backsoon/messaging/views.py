@@ -75,6 +75,7 @@ def conversation_title(conversation: Conversation, others: Sequence[dict[str, An
 Folder = Participant.Folder
 # The label filters offered above Inbox and Requests (TRIAGE C2), besides "All".
 LABEL_FILTERS = (triage_rules.KNOWN, triage_rules.MASS, triage_rules.FIRST_CONTACT)
+_SELF_EXPLAINING = (triage_rules.KNOWN, triage_rules.FIRST_CONTACT)
 _SIMILAR_KEY = re.compile(r"^-?[0-9]{1,19}$")
 _BIGINT = 2**63
 
@@ -192,8 +193,9 @@ def inbox_rows(
                 "folder": row.folder,
                 "muted": row.muted,
                 "labels": labels,
-                # Known needs no explaining on every row: its reason is in the chip's title.
-                "reasons": [c["reason"] for c in labels if c["code"] != triage_rules.KNOWN],
+                # Known and first contact need no explaining on every row (the chip
+                # says it; its title has the reason); mass and the others show why.
+                "reasons": [c["reason"] for c in labels if c["code"] not in _SELF_EXPLAINING],
                 "similar": group if group > 1 and where.similar is None else 0,
                 "similar_url": ListFilter(folder=where.folder, similar=row.similar_key).url()
                 if group > 1

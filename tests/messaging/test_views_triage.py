@@ -112,7 +112,7 @@ def test_L5_request_row_shows_its_label_and_reason(alice, friend_and_stranger):
     row = html[html.index(f'data-testid="row-{stranger.pk}"') :]
     assert 'data-label="first_contact"' in row
     assert "First contact" in row
-    assert "First contact: you have not been in touch before" in row
+    assert 'title="First contact: you have not been in touch before"' in row
 
 
 def test_L1_known_rows_carry_the_known_chip(alice, friend_and_stranger):
