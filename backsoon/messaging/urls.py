@@ -7,10 +7,17 @@ urlpatterns = [
     path("messaging/", views.index, name="index"),
     path("messaging/new/", views.new, name="new"),
     path("messaging/list/", views.list_fragment, name="list"),
+    path("messaging/bulk/", views.bulk, name="bulk"),
     path("messaging/<int:conversation_id>/", views.conversation, name="conversation"),
     path("messaging/<int:conversation_id>/send/", views.send, name="send"),
     path("messaging/<int:conversation_id>/messages/", views.messages_fragment, name="messages"),
     path("messaging/<int:conversation_id>/read/", views.mark_read, name="read"),
     path("messaging/<int:conversation_id>/add/", views.add_members, name="add"),
     path("messaging/<int:conversation_id>/leave/", views.leave, name="leave"),
+    # accept, decline, report, archive, unarchive, unread, mute, unmute (TRIAGE S3, C1)
+    path(
+        "messaging/<int:conversation_id>/<slug:action>/",
+        views.folder_action,
+        name="folder_action",
+    ),
 ]

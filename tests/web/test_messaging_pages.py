@@ -41,7 +41,7 @@ def away(member: Member, *, message: str = "On holiday, back soon.", **extra) ->
 
 
 def direct(a: Member, b: Member) -> Conversation:
-    """A 1:1 conversation between connections (a stranger's would be a request)."""
+    """A 1:1 conversation between connections: in both inboxes (TRIAGE S1)."""
     connection_create(a_id=a.pk, b_id=b.pk)
     conversation, _ = actions.conversation_start(creator=a, usernames=[b.username])
     return conversation
@@ -397,9 +397,9 @@ def test_conversation_list_query_count_is_pinned(alice, django_assert_max_num_qu
     )
     send(alice, group, "hi team")
     client = logged_in(alice)
-    # session, member, inbox (2), badges (2), header counts (3: messages, invitations,
-    # notifications), away banner (1)
-    with django_assert_max_num_queries(10):
+    # session, member, inbox (2), badges (2), header counts (messages, requests,
+    # invitations, notifications: 4), away banner (1)
+    with django_assert_max_num_queries(11):
         response = client.get("/messaging/")
     assert len(response.context["rows"]) == 13
 
@@ -414,10 +414,10 @@ def test_conversation_page_query_count_is_pinned(alice, bob, django_assert_max_n
         send(other, direct(other, alice), "hi")
     client = logged_in(alice)
     # session, member, conversation, participants, messages, inbox (2), badges (2),
-    # header counts (3), away banner (1); opening it unread also marks it read (5).
-    with django_assert_max_num_queries(18):
+    # header counts (4), away banner (1); opening it unread also marks it read (5).
+    with django_assert_max_num_queries(19):
         response = client.get(f"/messaging/{conversation.pk}/")
     assert response.status_code == 200
     # Once read, opening it again writes nothing.
-    with django_assert_max_num_queries(13):
+    with django_assert_max_num_queries(14):
         client.get(f"/messaging/{conversation.pk}/")

@@ -2,7 +2,7 @@
  *
  * Loaded on every page of a signed-in member (no inline script: the CSP is
  * script-src 'self'). The page says what it shows through data attributes:
- *   [data-live-count="messages|notifications"]  header counters
+ *   [data-live-count="messages|requests|invitations|notifications"]  header counters
  *   [data-live-list="conversations|invitations"][data-url]  lists refetched as HTML
  *   #conversation[data-conversation][data-after][data-messages-url][data-read-url]
  *     the open conversation: new messages are appended without reloading.
@@ -79,6 +79,9 @@
           var top = el.scrollTop;
           if (el.contains(document.activeElement) && document.activeElement.closest("form")) {
             return; // never pull a form from under a member who is using it
+          }
+          if (el.querySelector("input[type=checkbox]:checked")) {
+            return; // nor a selection for a bulk action
           }
           el.innerHTML = html;
           el.scrollTop = top;
@@ -206,6 +209,11 @@
       refreshCounts();
       refreshList("conversations");
     });
+    source.addEventListener("folder", function () {
+      // A conversation was accepted, declined, archived, muted... (here or elsewhere).
+      refreshCounts();
+      refreshList("conversations");
+    });
     source.addEventListener("notification", refreshCounts);
     source.addEventListener("invitation", function () {
       refreshCounts();
@@ -243,6 +251,18 @@
     document.querySelectorAll("form[data-once]").forEach(function (form) {
       delete form.dataset.sending;
       form.querySelectorAll("button[type=submit]").forEach(function (b) { b.disabled = false; });
+    });
+  });
+
+  // "All on this page" of a bulk form ticks every row (the server reads it too,
+  // so it works without JavaScript).
+  document.addEventListener("change", function (event) {
+    var box = event.target;
+    if (!(box instanceof HTMLInputElement) || !box.hasAttribute("data-select-all")) return;
+    var form = box.closest("form");
+    if (!form) return;
+    form.querySelectorAll('input[type=checkbox][name="ids"]').forEach(function (row) {
+      row.checked = box.checked;
     });
   });
 
