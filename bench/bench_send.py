@@ -1,11 +1,13 @@
 """Message send over HTTP against a real ``backsoon serve`` process.
 
-1, 8 and 32 concurrent clients (keep-alive connections), once to a member who is
-present and once to one who is away. Each sender writes PER_SENDER messages, so
-on the away run the first message of every sender (one in PER_SENDER) triggers an
-automatic reply and the others are checked and answered nothing, as when a
-flooded member hears from many people. Prints messages/s and p50/p99 latency per
-run and the away/present throughput ratio.
+1, 8 and 32 concurrent clients (keep-alive connections), to a member who is present
+and to one who is away, from senders they know (connections: TRIAGE L1, the common
+case), and to a member from strangers (``stranger``: each conversation a message
+request, every message printed and labelled, TRIAGE S1, L2, L5). Each sender writes
+PER_SENDER messages, so on the away run the first message of every sender (one in
+PER_SENDER) triggers an automatic reply and the others are checked and answered
+nothing, as when a flooded member hears from many people. Prints messages/s and
+p50/p99 latency per run, the away/present and the stranger/present throughput ratios.
 
 Run: .venv/bin/python bench/bench_send.py   (SQLite in a temp folder; set
 DATABASE_URL for PostgreSQL).
@@ -27,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import percentile, report, served, setup_django
 
 CLIENTS = tuple(int(c) for c in os.environ.get("BENCH_CLIENTS", "1,8,32").split(","))
-TARGETS = tuple(os.environ.get("BENCH_TARGETS", "present,away").split(","))
+TARGETS = tuple(os.environ.get("BENCH_TARGETS", "present,away,stranger").split(","))
 MESSAGES = {1: 2000, 8: 4000, 32: 4000}
 PER_SENDER = 10
 ROUNDS = 4
@@ -39,7 +41,10 @@ THREADS = os.environ.get("BENCH_THREADS")  # default: backsoon serve's
 def prepare(target_username: str, messages: int, prefix: str) -> list[tuple[str, int]]:
     """Fresh senders, each with a token and a 1:1 conversation with the target, and the
     jobs (token, conversation) for ``messages`` messages, PER_SENDER per sender,
-    interleaved so that a client's consecutive messages come from different senders."""
+    interleaved so that a client's consecutive messages come from different senders.
+
+    The ``stranger`` target's senders are strangers (the conversation is a request for
+    it); the others' are connections both ways."""
     count = messages // PER_SENDER
     from django.contrib.auth.hashers import make_password
     from django.utils import timezone
@@ -47,8 +52,10 @@ def prepare(target_username: str, messages: int, prefix: str) -> list[tuple[str,
     from backsoon.accounts.actions import token_digest
     from backsoon.accounts.models import ApiToken, Member
     from backsoon.messaging.models import Conversation, Participant
+    from backsoon.triage.models import Contact
 
     target = Member.objects.get(username=target_username)
+    strangers = target_username == "stranger"
     password = make_password("bench-password-123")
     members = Member.objects.bulk_create(
         [
@@ -89,9 +96,23 @@ def prepare(target_username: str, messages: int, prefix: str) -> list[tuple[str,
             Participant(conversation=c, member=m, last_message_at=now)
             for c, m in zip(conversations, members, strict=True)
         ]
-        + [Participant(conversation=c, member=target, last_message_at=now) for c in conversations],
+        + [
+            Participant(
+                conversation=c,
+                member=target,
+                last_message_at=now,
+                folder="requests" if strangers else "inbox",
+            )
+            for c in conversations
+        ],
         batch_size=1000,
     )
+    if not strangers:
+        Contact.objects.bulk_create(
+            [Contact(member=m, other=target, why="connected") for m in members]
+            + [Contact(member=target, other=m, why="connected") for m in members],
+            batch_size=1000,
+        )
     pairs = [(t, c.pk) for t, c in zip(tokens, conversations, strict=True)]
     return [pair for _ in range(PER_SENDER) for pair in pairs]
 
@@ -194,6 +215,12 @@ def main() -> None:
         password="bench-password-123",
         display_name="Pat Present",
     )
+    member_create(
+        username="stranger",
+        email="stranger@example.com",
+        password="bench-password-123",
+        display_name="Sam Screened",
+    )
     away = member_create(
         username="away",
         email="away@example.com",
@@ -261,9 +288,12 @@ def main() -> None:
     replies = Message.objects.filter(kind="auto_reply").count()
     expected = sum(MESSAGES.get(c, 100 * c) // PER_SENDER for c in CLIENTS if "away" in TARGETS)
     report("send_auto_replies", replies, "replies", f"= {expected}", replies == expected)
-    for clients in CLIENTS if len(TARGETS) == 2 else ():
+    for clients in CLIENTS if {"away", "present"} <= set(TARGETS) else ():
         ratio = rates[(clients, "away")] / rates[(clients, "present")]
         report(f"send_away_present_ratio_{clients}c", ratio, "ratio", ">= 0.9", ratio >= 0.9)
+    for clients in CLIENTS if {"stranger", "present"} <= set(TARGETS) else ():
+        ratio = rates[(clients, "stranger")] / rates[(clients, "present")]
+        report(f"send_stranger_present_ratio_{clients}c", ratio, "ratio", ">= 0.8", ratio >= 0.8)
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ from backsoon.accounts.validators import name_problem
 from backsoon.away import queries as away_queries
 from backsoon.away.actions import absence_remind_if_away, auto_reply_claim
 from backsoon.away.rules import ReplyPlan
+from backsoon.db.chunks import each_in_chunks, update_in_chunks
 from backsoon.errors import Conflict, Forbidden, Invalid, NotFound, RateLimited
 from backsoon.live import publish_on_commit
 from backsoon.network import queries as network
@@ -506,10 +507,11 @@ def _label(
             )
             cluster = printed.cluster
             labels = triage_rules.message_labels(known_why=None, copies=printed.copies)
-            if printed.copies >= triage_rules.MASS_MEMBERS - 1:
-                transaction.on_commit(
-                    partial(_mass_relabel, message.sender_id, cluster, message.sent_at)
-                )
+            # Counted again once committed: copies sent at the same moment do not see
+            # each other's prints before (one COUNT on the stranger's path).
+            transaction.on_commit(
+                partial(_mass_relabel, message.sender_id, cluster, message.sent_at)
+            )
         else:
             labels = triage_rules.message_labels(known_why=why, copies=0)
         if labels != participant.labels or cluster != participant.similar_key:
@@ -521,7 +523,7 @@ def _mass_relabel(sender_id: int, cluster: int, at: datetime) -> None:
     """Once a sender reached 10 members with similar texts (L2), every copy of the
     week is labelled ``mass`` with the count (known stays known, L1)."""
     try:
-        copies = copies_count(Print.Kind.MESSAGE, sender_id, cluster, at)
+        copies = copies_count(Print.Kind.MESSAGE, sender_id, cluster, at, later_too=True)
         if copies < triage_rules.MASS_MEMBERS:
             return
         refs = copies_refs(Print.Kind.MESSAGE, sender_id, cluster, at)
@@ -633,6 +635,11 @@ def _request_for(member: Member, conversation_id: int) -> tuple[Conversation, Pa
     if mine.folder != Folder.REQUESTS:
         raise Conflict(gettext("This conversation is not a request."), code="not_a_request")
     return conversation, mine
+
+
+def _announce_folders(member: Member) -> None:
+    """Tell the member's open pages that folders changed (their counts and lists)."""
+    publish_on_commit([member.pk], {"type": "folder", "conversation": None})
 
 
 def _folder_changed(member: Member, conversation: Conversation) -> None:
@@ -804,37 +811,49 @@ def conversations_bulk(
             rows = rows.filter(similar_key=similar)
         if action in ("archive", "decline"):
             rows = rows.exclude(label_codes__contains=f",{triage_rules.KNOWN},")
-    with transaction.atomic():
-        changed = _bulk_apply(member, action, rows)
-        if changed:
-            publish_on_commit([member.pk], {"type": "folder", "conversation": None})
+    changed = _bulk_apply(member, action, rows)
+    if changed:
+        _announce_folders(member)
     return changed
 
 
 def _bulk_apply(member: Member, action: str, rows: Any) -> int:
+    """Apply a bulk action in chunks (``backsoon.db.chunks``): each UPDATE repeats the
+    state it changes from, so only rows that change are counted (idempotent)."""
     if action == "archive":
-        requests = rows.filter(folder=Folder.REQUESTS).update(folder=Folder.ARCHIVED, declined=True)
-        return requests + rows.filter(folder=Folder.INBOX).update(folder=Folder.ARCHIVED)
+        requests = update_in_chunks(
+            rows.filter(folder=Folder.REQUESTS), folder=Folder.ARCHIVED, declined=True
+        )
+        return requests + update_in_chunks(rows.filter(folder=Folder.INBOX), folder=Folder.ARCHIVED)
     if action == "unarchive":
         archived = rows.filter(folder=Folder.ARCHIVED)
-        back = archived.filter(declined=True).update(folder=Folder.REQUESTS, declined=False)
-        return back + archived.filter(declined=False).update(folder=Folder.INBOX)
+        back = update_in_chunks(
+            archived.filter(declined=True), folder=Folder.REQUESTS, declined=False
+        )
+        return back + update_in_chunks(archived.filter(declined=False), folder=Folder.INBOX)
     if action == "decline":
-        return rows.filter(folder=Folder.REQUESTS).update(folder=Folder.ARCHIVED, declined=True)
+        return update_in_chunks(
+            rows.filter(folder=Folder.REQUESTS), folder=Folder.ARCHIVED, declined=True
+        )
     if action in ("mute", "unmute"):
         muted = action == "mute"
-        return rows.exclude(muted=muted).update(muted=muted)
+        return update_in_chunks(rows.exclude(muted=muted), muted=muted)
     if action == "read":
-        changed = 0
-        for participant in rows.filter(unread_count__gt=0).select_related("conversation"):
-            conversation_mark_read(member=member, conversation_id=participant.conversation_id)
-            changed += 1
-        return changed
-    # accept
-    changed = 0
-    for conversation_id in rows.filter(folder=Folder.REQUESTS).values_list(
-        "conversation_id", flat=True
-    ):
-        conversation_accept(member=member, conversation_id=conversation_id)
-        changed += 1
-    return changed
+
+        def read(ids: list[int]) -> int:
+            for conversation_id in Participant.objects.filter(pk__in=ids).values_list(
+                "conversation_id", flat=True
+            ):
+                conversation_mark_read(member=member, conversation_id=conversation_id)
+            return len(ids)
+
+        return each_in_chunks(rows.filter(unread_count__gt=0), read)
+
+    def accept(ids: list[int]) -> int:
+        for conversation_id in Participant.objects.filter(pk__in=ids).values_list(
+            "conversation_id", flat=True
+        ):
+            conversation_accept(member=member, conversation_id=conversation_id)
+        return len(ids)
+
+    return each_in_chunks(rows.filter(folder=Folder.REQUESTS), accept)

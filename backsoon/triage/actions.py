@@ -14,9 +14,13 @@ from . import similar
 from .models import Contact, Print, PrintBand, Report
 from .rules import WINDOW_DAYS
 
-# Earlier prints looked at for one new one: a band shared by more than this many is
-# a template already well known; the oldest ones decide its cluster.
-CANDIDATES_MAX = 200
+# Earlier prints looked at for one new one: the oldest that share a band with it (they
+# decide its cluster).
+CANDIDATES_MAX = 20
+# A print this close to an earlier one adds no band keys of its own: the index holds
+# the variants of a text, not its copies, so a template sent 10,000 times costs its
+# look-ups no more than one sent 10 times.
+REPRESENTED = 0.9
 
 
 def contacts_add(*, member_id: int, other_ids: Iterable[int], why: str, at: datetime) -> None:
@@ -60,8 +64,9 @@ def print_record(
     many members the sender reached with a similar text in the last 7 days.
 
     Finding similar earlier texts is an index look-up of the print's LSH band keys
-    (``PrintBand``), then a check of each candidate's signature: never a scan of
-    earlier messages. A new text with no similar one starts a cluster keyed by its
+    (``PrintBand``), then a check of at most ``CANDIDATES_MAX`` candidates'
+    signatures: never a scan of earlier messages. Only a new variant adds band keys
+    (``REPRESENTED``). A new text with no similar one starts a cluster keyed by its
     normalised digest, so exact copies sent at the same moment still share one.
     """
     fp = similar.fingerprint(text, names)
@@ -72,13 +77,21 @@ def print_record(
         .distinct()
         .order_by("print_id")[:CANDIDATES_MAX]
     )
-    clusters = [
-        cluster
-        for digest, signature, cluster in Print.objects.filter(pk__in=list(candidate_ids))
+    clusters: list[int] = []
+    closest = 0.0
+    for digest, signature, cluster in (
+        Print.objects.filter(pk__in=list(candidate_ids))
         .order_by("pk")
         .values_list("digest", "signature", "cluster")
-        if similar.similar(fp, digest, similar.unpack(signature))
-    ]
+    ):
+        score = (
+            1.0
+            if digest == fp.digest
+            else similar.similarity(fp.signature, similar.unpack(signature))
+        )
+        if score >= similar.THRESHOLD:
+            clusters.append(cluster)
+            closest = max(closest, score)
     cluster = min(clusters) if clusters else fp.digest
     row = Print.objects.create(
         kind=kind,
@@ -90,26 +103,25 @@ def print_record(
         signature=similar.pack(fp.signature),
         cluster=cluster,
     )
-    PrintBand.objects.bulk_create(
-        [PrintBand(print=row, key=key, at=at) for key in sorted(set(fp.bands))]
-    )
+    if closest < REPRESENTED:
+        PrintBand.objects.bulk_create(
+            [PrintBand(print=row, key=key, at=at) for key in sorted(set(fp.bands))]
+        )
     return Printed(cluster=cluster, copies=copies_count(kind, sender_id, cluster, at))
 
 
-def copies_count(kind: str, sender_id: int, cluster: int, at: datetime) -> int:
-    """Members ``sender_id`` sent a text of ``cluster`` to in the 7 days up to ``at``."""
-    return (
-        Print.objects.filter(
-            kind=kind,
-            sender_id=sender_id,
-            cluster=cluster,
-            at__gt=at - timedelta(days=WINDOW_DAYS),
-            at__lte=at,
-        )
-        .values("member_id")
-        .distinct()
-        .count()
+def copies_count(
+    kind: str, sender_id: int, cluster: int, at: datetime, *, later_too: bool = False
+) -> int:
+    """Members ``sender_id`` sent a text of ``cluster`` to in the 7 days up to ``at``
+    (``later_too``: and since, as a recount after commit sees copies sent at the same
+    moment)."""
+    rows = Print.objects.filter(
+        kind=kind, sender_id=sender_id, cluster=cluster, at__gt=at - timedelta(days=WINDOW_DAYS)
     )
+    if not later_too:
+        rows = rows.filter(at__lte=at)
+    return rows.values("member_id").distinct().count()
 
 
 def copies_refs(kind: str, sender_id: int, cluster: int, at: datetime) -> list[tuple[int, int]]:

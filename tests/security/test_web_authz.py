@@ -102,6 +102,12 @@ WEB_CASES: list[WebCase] = [
     WebCase("messaging:read", "post", "owned", _conv),
     WebCase("messaging:add", "post", "owned", _group, {"to": "mallory"}),
     WebCase("messaging:leave", "post", "owned", _group),
+    WebCase(
+        "messaging:folder_action",
+        "post",
+        "owned",
+        lambda w: {"conversation_id": w.direct.pk, "action": "archive"},
+    ),
     WebCase("notifications:read", "post", "owned", _notif),
     WebCase("notifications:open", "post", "owned", _notif),
     WebCase("away:edit", "get", "owned", _scheduled),
