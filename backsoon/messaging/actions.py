@@ -33,8 +33,7 @@ from backsoon.triage import queries as triage_queries
 from backsoon.triage import rules as triage_rules
 from backsoon.triage.actions import (
     contacts_add,
-    copies_count,
-    copies_refs,
+    copies_recounted,
     print_record,
     report_create,
 )
@@ -523,11 +522,7 @@ def _mass_relabel(sender_id: int, cluster: int, at: datetime) -> None:
     """Once a sender reached 10 members with similar texts (L2), every copy of the
     week is labelled ``mass`` with the count (known stays known, L1)."""
     try:
-        copies = copies_count(Print.Kind.MESSAGE, sender_id, cluster, at, later_too=True)
-        if copies < triage_rules.MASS_MEMBERS:
-            return
-        refs = copies_refs(Print.Kind.MESSAGE, sender_id, cluster, at)
-        with transaction.atomic():
+        with copies_recounted(Print.Kind.MESSAGE, sender_id, cluster, at) as (copies, refs):
             rows = storage.participants_of(refs)
             storage.participants_label(
                 [

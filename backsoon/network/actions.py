@@ -16,7 +16,12 @@ from backsoon.live import publish_on_commit
 from backsoon.notifications.actions import notification_add, notifications_mark_subject_read
 from backsoon.notifications.models import Notification
 from backsoon.triage import rules
-from backsoon.triage.actions import contacts_add_both, copies_count, copies_refs, print_record
+from backsoon.triage.actions import (
+    contacts_add_both,
+    copies_recounted,
+    copies_refs,
+    print_record,
+)
 from backsoon.triage.models import Contact, Print
 from backsoon.triage.queries import known_why
 
@@ -169,7 +174,11 @@ def _note_print(invitation: Invitation, *, sender: Member, recipient: Member) ->
     )
     cluster = printed.cluster
     if printed.copies >= rules.MASS_MEMBERS:
-        _notes_mass_relabel(sender_id=sender.pk, cluster=cluster, at=at, copies=printed.copies)
+        _notes_mass_relabel(
+            sender_id=sender.pk,
+            copies=printed.copies,
+            refs=copies_refs(Print.Kind.NOTE, sender.pk, cluster, at),
+        )
         invitation.labels = rules.with_mass(invitation.labels, printed.copies, note=True)
         invitation.label_codes = _codes(invitation.labels)
     transaction.on_commit(lambda: _notes_mass_recount(sender_id=sender.pk, cluster=cluster, at=at))
@@ -180,21 +189,21 @@ def _codes(labels: list[rules.Label]) -> str:
     return "," + ",".join(str(label["code"]) for label in labels) + "," if labels else ""
 
 
-def _notes_mass_relabel(*, sender_id: int, cluster: int, at: datetime, copies: int) -> int:
-    """Label ``mass`` every invitation whose note is a copy of ``cluster`` sent by
-    ``sender_id`` in the 7 days up to ``at`` (L2: the 10th copy labels the first nine).
+def _notes_mass_relabel(*, sender_id: int, copies: int, refs: list[tuple[int, int]]) -> int:
+    """Label ``mass`` every invitation of ``refs`` (``(invitation id, recipient id)``
+    of the copies of a note ``sender_id`` sent; L2: the 10th copy labels the first nine).
 
-    Two queries and one UPDATE, whatever the number of copies (at most 100 a week).
+    One query and one UPDATE, whatever the number of copies (at most 100 a week).
 
     Returns:
         How many invitations changed.
     """
-    refs = dict(copies_refs(Print.Kind.NOTE, sender_id, cluster, at))
+    refs_by_id = dict(refs)
     changed = []
-    for invitation in Invitation.objects.filter(pk__in=list(refs), from_member_id=sender_id).only(
-        "pk", "to_member_id", "labels"
-    ):
-        if refs.get(invitation.pk) != invitation.to_member_id:
+    for invitation in Invitation.objects.filter(
+        pk__in=list(refs_by_id), from_member_id=sender_id
+    ).only("pk", "to_member_id", "labels"):
+        if refs_by_id.get(invitation.pk) != invitation.to_member_id:
             continue
         labels = rules.with_mass(invitation.labels or [], copies, note=True)
         if labels != invitation.labels:
@@ -209,10 +218,8 @@ def _notes_mass_relabel(*, sender_id: int, cluster: int, at: datetime, copies: i
 def _notes_mass_recount(*, sender_id: int, cluster: int, at: datetime) -> None:
     """After commit: count the copies again, so the later of two concurrent 9th and
     10th copies, which each saw 9 in their own transaction, labels all ten (L2)."""
-    copies = copies_count(Print.Kind.NOTE, sender_id, cluster, at)
-    if copies >= rules.MASS_MEMBERS:
-        with transaction.atomic():
-            _notes_mass_relabel(sender_id=sender_id, cluster=cluster, at=at, copies=copies)
+    with copies_recounted(Print.Kind.NOTE, sender_id, cluster, at) as (copies, refs):
+        _notes_mass_relabel(sender_id=sender_id, copies=copies, refs=refs)
 
 
 def _check_pending(sender: Member, recipient: Member) -> None:

@@ -4,15 +4,17 @@ what these return; this app imports neither."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Min
+from django.db import connection, transaction
+from django.db.models import QuerySet
 
 from . import similar
 from .models import Contact, Print, PrintBand, Report
-from .rules import WINDOW_DAYS
+from .rules import MASS_MEMBERS, WINDOW_DAYS
 
 # Earlier prints looked at for one new one: the oldest that share a band with it (they
 # decide its cluster).
@@ -110,34 +112,67 @@ def print_record(
     return Printed(cluster=cluster, copies=copies_count(kind, sender_id, cluster, at))
 
 
+# Copies sent "at the same moment" as the one being recounted after its commit.
+SAME_MOMENT = timedelta(minutes=1)
+
+
+def _copies(
+    kind: str, sender_id: int, cluster: int, at: datetime, later_too: bool
+) -> QuerySet[Print]:
+    until = at + SAME_MOMENT if later_too else at
+    return Print.objects.filter(
+        kind=kind,
+        sender_id=sender_id,
+        cluster=cluster,
+        at__gt=at - timedelta(days=WINDOW_DAYS),
+        at__lte=until,
+    )
+
+
 def copies_count(
     kind: str, sender_id: int, cluster: int, at: datetime, *, later_too: bool = False
 ) -> int:
     """Members ``sender_id`` sent a text of ``cluster`` to in the 7 days up to ``at``
-    (``later_too``: and since, as a recount after commit sees copies sent at the same
-    moment)."""
-    rows = Print.objects.filter(
-        kind=kind, sender_id=sender_id, cluster=cluster, at__gt=at - timedelta(days=WINDOW_DAYS)
-    )
-    if not later_too:
-        rows = rows.filter(at__lte=at)
-    return rows.values("member_id").distinct().count()
+    (``later_too``: and in the minute after, as a recount after commit sees copies sent
+    at the same moment)."""
+    return _copies(kind, sender_id, cluster, at, later_too).values("member_id").distinct().count()
 
 
-def copies_refs(kind: str, sender_id: int, cluster: int, at: datetime) -> list[tuple[int, int]]:
+def copies_refs(
+    kind: str, sender_id: int, cluster: int, at: datetime, *, later_too: bool = False
+) -> list[tuple[int, int]]:
     """``(ref_id, member_id)`` of every copy of ``cluster`` the sender sent in the 7 days
     up to ``at``: what gets the ``mass`` label once there are 10 (L2)."""
     return list(
-        Print.objects.filter(
-            kind=kind,
-            sender_id=sender_id,
-            cluster=cluster,
-            at__gt=at - timedelta(days=WINDOW_DAYS),
-        )
+        _copies(kind, sender_id, cluster, at, later_too)
         .values_list("ref_id", "member_id")
-        .annotate(first=Min("pk"))
-        .values_list("ref_id", "member_id")
+        .distinct()
     )
+
+
+@contextmanager
+def copies_recounted(
+    kind: str, sender_id: int, cluster: int, at: datetime
+) -> Iterator[tuple[int, list[tuple[int, int]]]]:
+    """After a copy's commit, count the sender's copies again and give the copies to
+    relabel (none under ``MASS_MEMBERS``), inside a transaction that holds the sender's
+    recount lock until the caller has written its labels: two recounts of concurrent
+    copies never write an older count over a newer one (L2). The lock is PostgreSQL's
+    ``pg_advisory_xact_lock``; SQLite serialises writing transactions already."""
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_LOCK_SPACE, sender_id])
+        copies = copies_count(kind, sender_id, cluster, at, later_too=True)
+        refs = (
+            copies_refs(kind, sender_id, cluster, at, later_too=True)
+            if copies >= MASS_MEMBERS
+            else []
+        )
+        yield copies, refs
+
+
+_LOCK_SPACE = 0x7472  # "tr": the advisory lock space of the mass recount
 
 
 def report_create(
