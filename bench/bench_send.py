@@ -31,7 +31,7 @@ from _common import percentile, report, served, setup_django
 CLIENTS = tuple(int(c) for c in os.environ.get("BENCH_CLIENTS", "1,8,32").split(","))
 TARGETS = tuple(os.environ.get("BENCH_TARGETS", "present,away,stranger").split(","))
 MESSAGES = {1: 2000, 8: 4000, 32: 4000}
-PER_SENDER = 10
+PER_SENDER = int(os.environ.get("BENCH_PER_SENDER", "10"))
 ROUNDS = 4
 # The server as `backsoon serve` runs it by default (two processes per CPU) unless set.
 WORKERS = int(os.environ.get("BENCH_WORKERS", "0")) or None

@@ -6,7 +6,6 @@ import logging
 from collections.abc import Iterable, Sequence
 from contextlib import nullcontext
 from datetime import datetime, timedelta
-from functools import partial
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
@@ -33,7 +32,7 @@ from backsoon.triage import queries as triage_queries
 from backsoon.triage import rules as triage_rules
 from backsoon.triage.actions import (
     contacts_add,
-    copies_recounted,
+    copies_refs,
     print_record,
     report_create,
 )
@@ -463,10 +462,16 @@ def _alerts(participant: Participant) -> bool:
 
 
 def _labels_may_change(participant: Participant, known_why: str | None) -> bool:
-    """False when a message from someone the recipient knows finds the conversation
-    labelled ``known`` already: the common case writes nothing more (TRIAGE L7)."""
+    """Whether a message gives its recipient's conversation new labels.
+
+    False when a message from someone the recipient knows finds it labelled ``known``
+    already: the common case writes nothing more (TRIAGE L7). A stranger's message
+    labels a conversation that has no labels yet: the opening message says why it is
+    in front of the member (as a request is judged by its first message); follow-ups
+    keep those labels, and the first messages of other conversations still count
+    towards ``mass`` (L2)."""
     if known_why is None:
-        return True
+        return not participant.labels
     return participant.labels != triage_rules.message_labels(known_why=known_why, copies=0)
 
 
@@ -481,8 +486,8 @@ def _label(
     send's transaction: known senders are ``known``; a stranger's text is printed
     (``triage.print_record``: an index look-up of its LSH bands) and is ``mass`` once
     the sender reached 10 members with similar texts in a week, else ``first_contact``.
-    Earlier copies are labelled ``mass`` too once the sender gets there, after commit
-    (so that the later of two concurrent 9th and 10th copies sees both). ``accepting``:
+    Earlier copies are labelled ``mass`` too once the sender gets there (the count is
+    exact under concurrent sends: ``print_record`` serialises a sender's prints). ``accepting``:
     the sender's own request, which writing in accepts (S3), becomes ``known``."""
     changes: list[tuple[int, list[triage_rules.Label], int | None]] = []
     if accepting is not None:
@@ -492,6 +497,8 @@ def _label(
         recipients = []
     for participant in recipients:
         why = knows_sender.get(participant.member_id)
+        if not _labels_may_change(participant, why):
+            continue
         cluster: int | None = None
         if why is None:
             member = participant.member
@@ -506,11 +513,8 @@ def _label(
             )
             cluster = printed.cluster
             labels = triage_rules.message_labels(known_why=None, copies=printed.copies)
-            # Counted again once committed: copies sent at the same moment do not see
-            # each other's prints before (one COUNT on the stranger's path).
-            transaction.on_commit(
-                partial(_mass_relabel, message.sender_id, cluster, message.sent_at)
-            )
+            if printed.copies >= triage_rules.MASS_MEMBERS:
+                _mass_relabel(message.sender_id, cluster, message.sent_at, printed.copies)
         else:
             labels = triage_rules.message_labels(known_why=why, copies=0)
         if labels != participant.labels or cluster != participant.similar_key:
@@ -518,21 +522,19 @@ def _label(
     storage.participants_label(changes)
 
 
-def _mass_relabel(sender_id: int, cluster: int, at: datetime) -> None:
+def _mass_relabel(sender_id: int, cluster: int, at: datetime, copies: int) -> None:
     """Once a sender reached 10 members with similar texts (L2), every copy of the
-    week is labelled ``mass`` with the count (known stays known, L1)."""
-    try:
-        with copies_recounted(Print.Kind.MESSAGE, sender_id, cluster, at) as (copies, refs):
-            rows = storage.participants_of(refs)
-            storage.participants_label(
-                [
-                    (p.pk, triage_rules.with_mass(p.labels, copies), p.similar_key)
-                    for p in rows
-                    if triage_rules.with_mass(p.labels, copies) != p.labels
-                ]
-            )
-    except Exception:  # labels never fail a delivery (L7)
-        log.exception("mass labels failed for sender %s", sender_id)
+    week is labelled ``mass`` with the count (known stays known, L1); in the send's
+    transaction, under the sender's print lock (``triage.print_record``)."""
+    refs = copies_refs(Print.Kind.MESSAGE, sender_id, cluster, at)
+    rows = storage.participants_of(refs)
+    storage.participants_label(
+        [
+            (p.pk, triage_rules.with_mass(p.labels, copies), p.similar_key)
+            for p in rows
+            if triage_rules.with_mass(p.labels, copies) != p.labels
+        ]
+    )
 
 
 def _announce(message: Message, recipient_ids: Sequence[int]) -> None:

@@ -22,6 +22,7 @@ Every statement goes through Django's cursor (``backsoon.db.rows.run``).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -322,10 +323,15 @@ def delivers_in_one_statement() -> bool:
 
 def participants_label(changes: Sequence[tuple[int, list[dict[str, Any]], int | None]]) -> None:
     """Set the labels (``backsoon.triage.rules``) and similar-texts cluster of
-    participant rows: ``(participant id, labels, cluster)`` each. Rare on the send
-    path: a known sender's conversation already labelled ``known`` writes nothing."""
+    participant rows: ``(participant id, labels, cluster)`` each; one UPDATE per
+    distinct pair of labels and cluster (a sender's mass copies share one). Rare on the
+    send path: a known sender's conversation already labelled ``known`` writes nothing."""
+    groups: dict[tuple[str, int | None], tuple[list[dict[str, Any]], list[int]]] = {}
     for pk, labels, cluster in changes:
-        Participant.objects.filter(pk=pk).update(
+        key = (json.dumps(labels, sort_keys=True), cluster)
+        groups.setdefault(key, (labels, []))[1].append(pk)
+    for (_, cluster), (labels, ids) in groups.items():
+        Participant.objects.filter(pk__in=ids).update(
             labels=labels, label_codes=label_codes(labels), similar_key=cluster
         )
 

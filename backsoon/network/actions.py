@@ -18,7 +18,6 @@ from backsoon.notifications.models import Notification
 from backsoon.triage import rules
 from backsoon.triage.actions import (
     contacts_add_both,
-    copies_recounted,
     copies_refs,
     print_record,
 )
@@ -181,7 +180,6 @@ def _note_print(invitation: Invitation, *, sender: Member, recipient: Member) ->
         )
         invitation.labels = rules.with_mass(invitation.labels, printed.copies, note=True)
         invitation.label_codes = _codes(invitation.labels)
-    transaction.on_commit(lambda: _notes_mass_recount(sender_id=sender.pk, cluster=cluster, at=at))
 
 
 def _codes(labels: list[rules.Label]) -> str:
@@ -213,13 +211,6 @@ def _notes_mass_relabel(*, sender_id: int, copies: int, refs: list[tuple[int, in
     if changed:
         Invitation.objects.bulk_update(changed, ["labels", "label_codes"])
     return len(changed)
-
-
-def _notes_mass_recount(*, sender_id: int, cluster: int, at: datetime) -> None:
-    """After commit: count the copies again, so the later of two concurrent 9th and
-    10th copies, which each saw 9 in their own transaction, labels all ten (L2)."""
-    with copies_recounted(Print.Kind.NOTE, sender_id, cluster, at) as (copies, refs):
-        _notes_mass_relabel(sender_id=sender_id, copies=copies, refs=refs)
 
 
 def _check_pending(sender: Member, recipient: Member) -> None:

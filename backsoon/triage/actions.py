@@ -4,17 +4,13 @@ what these return; this app imports neither."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db import connection, transaction
-from django.db.models import QuerySet
-
-from . import similar
-from .models import Contact, Print, PrintBand, Report
-from .rules import MASS_MEMBERS, WINDOW_DAYS
+from . import similar, storage
+from .models import Contact, Print, Report
+from .rules import WINDOW_DAYS
 
 # Earlier prints looked at for one new one: the oldest that share a band with it (they
 # decide its cluster).
@@ -51,6 +47,11 @@ class Printed:
     copies: int  # members the sender sent a similar text to in the window (L2)
 
 
+# Copies sent "at the same moment" as this one count with it (their ``at`` may be a
+# little later than this one's though they committed first).
+SAME_MOMENT = timedelta(minutes=1)
+
+
 def print_record(
     *,
     kind: str,
@@ -63,28 +64,27 @@ def print_record(
 ) -> Printed:
     """Store the print of ``text`` that ``sender_id`` sent to ``member_id`` (in the
     conversation or invitation ``ref_id``), and say which cluster it joined and how
-    many members the sender reached with a similar text in the last 7 days.
+    many members the sender reached with a similar text in the last 7 days. Call it in
+    the transaction that delivers the text.
 
     Finding similar earlier texts is an index look-up of the print's LSH band keys
     (``PrintBand``), then a check of at most ``CANDIDATES_MAX`` candidates'
     signatures: never a scan of earlier messages. Only a new variant adds band keys
     (``REPRESENTED``). A new text with no similar one starts a cluster keyed by its
     normalised digest, so exact copies sent at the same moment still share one.
+
+    The sender's prints are serialised until the transaction ends
+    (``storage.sender_lock``), so the count is exact under concurrent sends: of two
+    simultaneous 9th and 10th copies, the second counts 10. Four statements and the
+    lock; five for a new variant.
     """
     fp = similar.fingerprint(text, names)
     since = at - timedelta(days=WINDOW_DAYS)
-    candidate_ids = (
-        PrintBand.objects.filter(key__in=fp.bands, at__gt=since, print__kind=kind)
-        .values_list("print_id", flat=True)
-        .distinct()
-        .order_by("print_id")[:CANDIDATES_MAX]
-    )
+    storage.sender_lock(sender_id)
     clusters: list[int] = []
     closest = 0.0
-    for digest, signature, cluster in (
-        Print.objects.filter(pk__in=list(candidate_ids))
-        .order_by("pk")
-        .values_list("digest", "signature", "cluster")
+    for digest, signature, cluster in storage.candidates(
+        kind=kind, keys=fp.bands, since=since, limit=CANDIDATES_MAX
     ):
         score = (
             1.0
@@ -95,84 +95,40 @@ def print_record(
             clusters.append(cluster)
             closest = max(closest, score)
     cluster = min(clusters) if clusters else fp.digest
-    row = Print.objects.create(
-        kind=kind,
-        sender_id=sender_id,
-        member_id=member_id,
-        ref_id=ref_id,
-        at=at,
-        digest=fp.digest,
-        signature=similar.pack(fp.signature),
-        cluster=cluster,
+    row = storage.print_insert(
+        Print(
+            kind=kind,
+            sender_id=sender_id,
+            member_id=member_id,
+            ref_id=ref_id,
+            at=at,
+            digest=fp.digest,
+            signature=similar.pack(fp.signature),
+            cluster=cluster,
+        )
     )
     if closest < REPRESENTED:
-        PrintBand.objects.bulk_create(
-            [PrintBand(print=row, key=key, at=at) for key in sorted(set(fp.bands))]
-        )
-    return Printed(cluster=cluster, copies=copies_count(kind, sender_id, cluster, at))
-
-
-# Copies sent "at the same moment" as the one being recounted after its commit.
-SAME_MOMENT = timedelta(minutes=1)
-
-
-def _copies(
-    kind: str, sender_id: int, cluster: int, at: datetime, later_too: bool
-) -> QuerySet[Print]:
-    until = at + SAME_MOMENT if later_too else at
-    return Print.objects.filter(
-        kind=kind,
-        sender_id=sender_id,
-        cluster=cluster,
-        at__gt=at - timedelta(days=WINDOW_DAYS),
-        at__lte=until,
+        storage.bands_insert(row.pk, sorted(set(fp.bands)), at)
+    copies = storage.copies(
+        kind=kind, sender_id=sender_id, cluster=cluster, since=since, until=at + SAME_MOMENT
     )
+    return Printed(cluster=cluster, copies=copies)
 
 
-def copies_count(
-    kind: str, sender_id: int, cluster: int, at: datetime, *, later_too: bool = False
-) -> int:
-    """Members ``sender_id`` sent a text of ``cluster`` to in the 7 days up to ``at``
-    (``later_too``: and in the minute after, as a recount after commit sees copies sent
-    at the same moment)."""
-    return _copies(kind, sender_id, cluster, at, later_too).values("member_id").distinct().count()
-
-
-def copies_refs(
-    kind: str, sender_id: int, cluster: int, at: datetime, *, later_too: bool = False
-) -> list[tuple[int, int]]:
+def copies_refs(kind: str, sender_id: int, cluster: int, at: datetime) -> list[tuple[int, int]]:
     """``(ref_id, member_id)`` of every copy of ``cluster`` the sender sent in the 7 days
     up to ``at``: what gets the ``mass`` label once there are 10 (L2)."""
     return list(
-        _copies(kind, sender_id, cluster, at, later_too)
+        Print.objects.filter(
+            kind=kind,
+            sender_id=sender_id,
+            cluster=cluster,
+            at__gt=at - timedelta(days=WINDOW_DAYS),
+            at__lte=at + SAME_MOMENT,
+        )
         .values_list("ref_id", "member_id")
         .distinct()
     )
-
-
-@contextmanager
-def copies_recounted(
-    kind: str, sender_id: int, cluster: int, at: datetime
-) -> Iterator[tuple[int, list[tuple[int, int]]]]:
-    """After a copy's commit, count the sender's copies again and give the copies to
-    relabel (none under ``MASS_MEMBERS``), inside a transaction that holds the sender's
-    recount lock until the caller has written its labels: two recounts of concurrent
-    copies never write an older count over a newer one (L2). The lock is PostgreSQL's
-    ``pg_advisory_xact_lock``; SQLite serialises writing transactions already."""
-    with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_LOCK_SPACE, sender_id])
-        copies = copies_count(kind, sender_id, cluster, at, later_too=True)
-        refs = (
-            copies_refs(kind, sender_id, cluster, at, later_too=True)
-            if copies >= MASS_MEMBERS
-            else []
-        )
-        yield copies, refs
-
-
-_LOCK_SPACE = 0x7472  # "tr": the advisory lock space of the mass recount
 
 
 def report_create(

@@ -86,3 +86,25 @@ def test_S2_counts_are_exact_under_concurrent_sends():
         "invitations_pending": 0,
         "notifications_unread": 6,
     }
+
+
+def test_L2_twelve_simultaneous_notes_are_all_mass():
+    """Each sender's prints are serialised (``triage.storage.sender_lock``): of two
+    simultaneous 9th and 10th copies, the second counts ten and labels all."""
+    from backsoon.network.actions import invitation_send
+    from backsoon.network.models import Invitation
+
+    sender = make_member("collector")
+    people = [make_member(f"person{i}") for i in range(12)]
+    note = "Hi, I grow my network with coaches in your field. Let's connect!"
+    _all_at_once(
+        [
+            (lambda p=p: invitation_send(sender=sender, to_username=p.username, note=note))
+            for p in people
+        ]
+    )
+    labels = list(Invitation.objects.filter(from_member=sender).values_list("labels", flat=True))
+    assert len(labels) == 12
+    assert all(
+        [label["code"] for label in row] == ["mass"] and row[0]["count"] == 12 for row in labels
+    ), labels

@@ -163,25 +163,6 @@ def test_L2_copies_older_than_seven_days_do_not_count(alice):
     assert codes(latest) == ["note"]
 
 
-def test_L2_concurrent_copies_are_relabelled_after_commit(
-    alice, django_capture_on_commit_callbacks
-):
-    """Two concurrent 9th and 10th copies each see 9 in their own transaction; the
-    later one's recount after commit labels all ten."""
-    members = [make_member() for _ in range(10)]
-    sent = [send(alice, m, PITCH.format(name="x", n=6)) for m in members[:9]]
-    with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        sent.append(send(alice, members[9], PITCH.format(name="x", n=6)))
-    # As if neither transaction had seen the other's copy:
-    Invitation.objects.filter(pk__in=[inv.pk for inv in sent]).update(
-        labels=[{"code": "note"}], label_codes=",note,"
-    )
-    assert callbacks
-    for callback in callbacks:
-        callback()
-    assert [codes(inv) for inv in sent] == [["mass"]] * 10
-
-
 # -- L3 collector --------------------------------------------------------------------
 
 
