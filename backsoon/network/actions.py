@@ -453,9 +453,8 @@ def invitations_bulk(
             min_mutual=filter.min_mutual,
             max_mutual=filter.max_mutual,
             has_note=filter.has_note,
+            before=filter.before,
         )
-        if filter.before is not None:
-            rows = rows.filter(created_at__lt=filter.before)
     return _respond_in_chunks(member, rows, accept=accept, shown=BULK_SHOWN)
 
 
