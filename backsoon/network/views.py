@@ -114,6 +114,7 @@ def received_filter(
     before = None
     if older_than is not None:
         before = (now or timezone.now()) - timedelta(days=older_than)
+    kept = {key: kept[key] for key in ("label", *FILTER_FIELDS) if key in kept}
     return (
         actions.InvitationsFilter(
             label=label if "label" in kept else None,
