@@ -8,7 +8,7 @@ import pytest
 from django.test import Client
 from playwright.sync_api import expect
 
-from backsoon.accounts.models import Member
+from tests.browser.conftest import Shots
 from tests.factories import make_member
 from tests.triage.test_bulk_invitations import flood
 
@@ -43,9 +43,7 @@ def member_page(request, browser, live_server):
 
 
 def test_phone_header_search_reachable_and_items_named(member_page, request):
-    from tests.browser.conftest import Shots
-
-    page, size, language, member, base = member_page
+    page, size, language, _member, base = member_page
     shots = Shots(page, request.node.name.replace("[", "-").replace("]", ""))
     page.goto(base + "/network/")
     shots("network")
