@@ -38,3 +38,17 @@ def test_C2_each_in_chunks_hands_over_every_id_once(rows):
     seen: list[int] = []
     assert each_in_chunks(rows, lambda ids: seen.extend(ids) or len(ids), chunk=3) == 10
     assert sorted(seen) == sorted(rows.values_list("pk", flat=True))
+
+
+def test_chunk_timings_collects_each_chunks_transaction():
+    from backsoon.accounts.models import Member
+    from backsoon.db.chunks import chunk_timings, each_in_chunks
+    from tests.factories import make_member
+
+    for i in range(5):
+        make_member(f"timed{i}")
+    with chunk_timings() as took:
+        assert each_in_chunks(Member.objects.all(), len, chunk=2) == 5
+    assert len(took) == 3 and all(t >= 0 for t in took)
+    each_in_chunks(Member.objects.all(), len, chunk=2)
+    assert len(took) == 3  # collected only inside the block

@@ -4,7 +4,10 @@ lock for long and a request never waits on one huge statement."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any, TypeVar
 
 from django.db import transaction
@@ -12,6 +15,31 @@ from django.db.models import Model, QuerySet
 
 CHUNK = 500
 M = TypeVar("M", bound=Model)
+# Where chunk_timings() collects how long each chunk's transaction took (benchmarks).
+_timings: ContextVar[list[float] | None] = ContextVar("chunk_timings", default=None)
+
+
+@contextmanager
+def chunk_timings() -> Iterator[list[float]]:
+    """Collect the seconds each chunk's transaction took (the write lock held) while
+    the block runs: ``with chunk_timings() as took: ...; max(took)``."""
+    took: list[float] = []
+    token = _timings.set(took)
+    try:
+        yield took
+    finally:
+        _timings.reset(token)
+
+
+@contextmanager
+def _chunk() -> Iterator[None]:
+    """One chunk's transaction, timed when ``chunk_timings`` is on."""
+    took = _timings.get()
+    start = time.perf_counter()
+    with transaction.atomic():
+        yield
+    if took is not None:
+        took.append(time.perf_counter() - start)
 
 
 def chunked_ids(rows: QuerySet[M], *, chunk: int = CHUNK) -> Iterator[list[Any]]:
@@ -35,7 +63,7 @@ def update_in_chunks(rows: QuerySet[M], *, chunk: int = CHUNK, **values: Any) ->
     matching meanwhile is left alone. Returns how many rows changed."""
     changed = 0
     for ids in chunked_ids(rows, chunk=chunk):
-        with transaction.atomic():
+        with _chunk():
             changed += rows.filter(pk__in=ids).update(**values)
     return changed
 
@@ -47,6 +75,6 @@ def each_in_chunks(
     transaction); the sum of what it returns."""
     total = 0
     for ids in chunked_ids(rows, chunk=chunk):
-        with transaction.atomic():
+        with _chunk():
             total += handle(ids)
     return total

@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext
 
 from backsoon.accounts.models import Member
 from backsoon.accounts.queries import member_by_username
+from backsoon.db.chunks import CHUNK, each_in_chunks
 from backsoon.errors import Conflict, Forbidden, Invalid, NotFound, RateLimited
 from backsoon.live import publish_on_commit
 from backsoon.notifications.actions import notification_add, notifications_mark_subject_read
 from backsoon.notifications.models import Notification
 from backsoon.triage import rules
 from backsoon.triage.actions import (
+    contacts_add,
     contacts_add_both,
+    contacts_add_to,
     copies_refs,
     print_record,
 )
@@ -340,20 +344,257 @@ def _close(member: Member, invitation_id: int, status: str, *, as_recipient: boo
     return invitation
 
 
+BULK_IDS_MAX = 500
+# How many of the changed invitations a bulk answer lists (it counts them all).
+BULK_SHOWN = 500
+# Invitations accepted in one chunk: each writes about eight rows (two connections, two
+# follows, two contacts, a notification, counters), so a chunk of 200 holds the write
+# lock about as long as one of 500 simpler updates (bench/bench_bulk.py).
+ACCEPT_CHUNK = 200
+
+
+@dataclass(frozen=True)
+class InvitationsFilter:
+    """TRIAGE C2's filter over a member's pending received invitations (None: any).
+
+    Attributes:
+        label: a label code the invitation carries (``triage.rules.CODES``).
+        min_mutual, max_mutual: connections in common with the inviter, inclusive.
+        has_note: with a personal note (True) or without (False).
+        before: sent before this moment (exclusive, UTC).
+    """
+
+    label: str | None = None
+    min_mutual: int | None = None
+    max_mutual: int | None = None
+    has_note: bool | None = None
+    before: datetime | None = None
+
+
+@dataclass(frozen=True)
+class BulkDone:
+    """What a bulk answer to invitations did: how many changed, and the ids of the
+    first ``BULK_SHOWN`` of them."""
+
+    changed: int
+    ids: list[int]
+
+
 def invitations_bulk_respond(
     *, member: Member, invitation_ids: list[int], accept: bool
 ) -> list[Invitation]:
-    """Accept or ignore many received pending invitations; others in the list are skipped."""
-    done = []
-    for invitation_id in invitation_ids:
-        try:
-            if accept:
-                done.append(invitation_accept(member=member, invitation_id=invitation_id))
-            else:
-                done.append(invitation_ignore(member=member, invitation_id=invitation_id))
-        except (NotFound, Forbidden, Conflict):
-            continue
-    return done
+    """Accept or ignore many received pending invitations; others in the list are
+    skipped (``invitations_bulk`` without its limit on ids, for the digest).
+
+    Returns:
+        The invitations that changed, in id order.
+    """
+    rows = Invitation.objects.filter(
+        to_member_id=member.pk, status=Invitation.Status.PENDING, pk__in=list(invitation_ids)
+    )
+    done = _respond_in_chunks(member, rows, accept=accept, shown=len(invitation_ids))
+    return list(
+        Invitation.objects.select_related("from_member", "to_member")
+        .filter(pk__in=done.ids)
+        .order_by("pk")
+    )
+
+
+def invitations_bulk(
+    *,
+    member: Member,
+    accept: bool,
+    invitation_ids: list[int] | None = None,
+    filter: InvitationsFilter | None = None,
+) -> BulkDone:
+    """Accept or ignore many received pending invitations (TRIAGE C2): those of
+    ``invitation_ids`` (others in the list are skipped), or every one that matches
+    ``filter``, not only a page. The filter is followed exactly (``known`` protects
+    conversations only, L1).
+
+    Runs in chunks of ``backsoon.db.chunks.CHUNK``, each its own short transaction;
+    each chunk re-checks that its invitations are still pending, so repeating the
+    action changes nothing more (idempotent). Accepting does what accepting one does
+    (connections both ways, follows, contacts, the inviters' notifications, the
+    "invited you" notification read) in a fixed number of statements per chunk.
+
+    Returns:
+        How many changed, and the first ``BULK_SHOWN`` of their ids.
+
+    Raises:
+        Invalid: both or neither of ids and filter, too many ids, an unknown label, a
+            negative or empty mutual range.
+    """
+    if (invitation_ids is None) == (filter is None):
+        raise Invalid(gettext("Give either ids or a filter, not both."), code="ids_or_filter")
+    rows = Invitation.objects.filter(to_member_id=member.pk, status=Invitation.Status.PENDING)
+    if invitation_ids is not None:
+        if len(invitation_ids) > BULK_IDS_MAX:
+            raise Invalid(
+                gettext("At most %(max)s invitations at once.") % {"max": BULK_IDS_MAX},
+                code="too_many_ids",
+            )
+        rows = rows.filter(pk__in=list(invitation_ids))
+    else:
+        assert filter is not None
+        _check_filter(filter)
+        rows = queries.invitations_filtered(
+            rows,
+            member_id=member.pk,
+            box="received",
+            label=filter.label,
+            min_mutual=filter.min_mutual,
+            max_mutual=filter.max_mutual,
+            has_note=filter.has_note,
+            before=filter.before,
+        )
+    return _respond_in_chunks(member, rows, accept=accept, shown=BULK_SHOWN)
+
+
+def _respond_in_chunks(
+    member: Member, rows: QuerySet[Invitation], *, accept: bool, shown: int
+) -> BulkDone:
+    """Accept or ignore ``rows`` (the member's pending received invitations) in
+    chunks; the ids of the first ``shown`` that changed."""
+    ids: list[int] = []
+
+    def respond(chunk: list[int]) -> int:
+        now = timezone.now()
+        done = (
+            _accept_many(member.pk, chunk, now) if accept else _ignore_many(member.pk, chunk, now)
+        )
+        ids.extend(done[: max(shown - len(ids), 0)])
+        return len(done)
+
+    changed = each_in_chunks(rows, respond, chunk=ACCEPT_CHUNK if accept else CHUNK)
+    if changed:
+        publish_on_commit([member.pk], {"type": "invitation", "kind": "answered"})
+    return BulkDone(changed=changed, ids=ids)
+
+
+def _check_filter(filter: InvitationsFilter) -> None:
+    if filter.label is not None and filter.label not in rules.CODES:
+        raise Invalid(
+            gettext("Unknown label %(label)s: use one of %(codes)s.")
+            % {"label": filter.label, "codes": ", ".join(rules.CODES)},
+            code="unknown_label",
+        )
+    for bound in (filter.min_mutual, filter.max_mutual):
+        if bound is not None and bound < 0:
+            raise Invalid(gettext("Mutual connections are never negative."), code="negative")
+    if (
+        filter.min_mutual is not None
+        and filter.max_mutual is not None
+        and filter.min_mutual > filter.max_mutual
+    ):
+        raise Invalid(gettext("min_mutual is more than max_mutual."), code="mutual_range_empty")
+
+
+def _claim(member_id: int, ids: list[int], status: str, now: datetime) -> list[tuple[int, int]]:
+    """Lock the still pending invitations of ``ids`` that ``member_id`` received and
+    answer them with ``status``; their (id, inviter id), in the caller's transaction."""
+    claimed = list(
+        Invitation.objects.select_for_update()
+        .filter(pk__in=ids, to_member_id=member_id, status=Invitation.Status.PENDING)
+        .order_by("pk")
+        .values_list("pk", "from_member_id")
+    )
+    if claimed:
+        Invitation.objects.filter(
+            pk__in=[pk for pk, _ in claimed], status=Invitation.Status.PENDING
+        ).update(status=status, responded_at=now, auto_accepted=False)
+    return claimed
+
+
+def _subjects_read(member_id: int, invitation_ids: list[int], now: datetime) -> None:
+    """Answering invitations reads their "invited you" notifications (one UPDATE)."""
+    Notification.objects.filter(
+        recipient_id=member_id,
+        type=Notification.Type.INVITATION_RECEIVED,
+        subject_type="invitation",
+        subject_id__in=invitation_ids,
+        read_at__isnull=True,
+    ).update(read_at=now)
+
+
+def _ignore_many(member_id: int, ids: list[int], now: datetime) -> list[int]:
+    claimed = [pk for pk, _ in _claim(member_id, ids, Invitation.Status.IGNORED, now)]
+    if claimed:
+        _subjects_read(member_id, claimed, now)
+    return claimed
+
+
+def _accept_many(member_id: int, ids: list[int], now: datetime) -> list[int]:
+    """``_accept`` for many invitations to one member, in the caller's transaction,
+    in about a dozen statements whatever their number."""
+    claimed = _claim(member_id, ids, Invitation.Status.ACCEPTED, now)
+    if not claimed:
+        return []
+    inviters = sorted({sender for _, sender in claimed})
+    connected = set(
+        Connection.objects.filter(member_id=member_id, other_id__in=inviters).values_list(
+            "other_id", flat=True
+        )
+    )
+    new = [other for other in inviters if other not in connected]
+    if new:
+        Connection.objects.bulk_create(
+            [Connection(member_id=member_id, other_id=o, created_at=now) for o in new]
+            + [Connection(member_id=o, other_id=member_id, created_at=now) for o in new],
+            ignore_conflicts=True,
+        )
+        Member.objects.filter(pk=member_id).update(
+            connections_count=F("connections_count") + len(new)
+        )
+        Member.objects.filter(pk__in=new).update(connections_count=F("connections_count") + 1)
+    _follow_both_many(member_id, inviters)
+    contacts_add(member_id=member_id, other_ids=inviters, why=Contact.Why.CONNECTED, at=now)
+    contacts_add_to(other_id=member_id, member_ids=inviters, why=Contact.Why.CONNECTED, at=now)
+    Notification.objects.bulk_create(
+        [
+            Notification(
+                recipient_id=sender,
+                type=Notification.Type.INVITATION_ACCEPTED,
+                actor_id=member_id,
+                subject_type="invitation",
+                subject_id=pk,
+                created_at=now,
+            )
+            for pk, sender in claimed
+        ]
+    )
+    publish_on_commit(inviters, {"type": "notification", "kind": "invitation_accepted"})
+    accepted = [pk for pk, _ in claimed]
+    _subjects_read(member_id, accepted, now)
+    return accepted
+
+
+def _follow_both_many(member_id: int, others: list[int]) -> None:
+    """``member_id`` and each of ``others`` follow each other (``_follow`` both ways),
+    with the followers' counts, in a fixed number of statements."""
+    following = set(
+        Follow.objects.filter(follower_id=member_id, followee_id__in=others).values_list(
+            "followee_id", flat=True
+        )
+    )
+    followed_by = set(
+        Follow.objects.filter(followee_id=member_id, follower_id__in=others).values_list(
+            "follower_id", flat=True
+        )
+    )
+    to_follow = [o for o in others if o not in following]
+    to_be_followed = [o for o in others if o not in followed_by]
+    Follow.objects.bulk_create(
+        [Follow(follower_id=member_id, followee_id=o) for o in to_follow]
+        + [Follow(follower_id=o, followee_id=member_id) for o in to_be_followed],
+        ignore_conflicts=True,
+    )
+    if to_follow:
+        Member.objects.filter(pk__in=to_follow).update(followers_count=F("followers_count") + 1)
+    if to_be_followed:
+        Member.objects.filter(pk=member_id).update(
+            followers_count=F("followers_count") + len(to_be_followed)
+        )
 
 
 def connection_create(*, a_id: int, b_id: int, at=None) -> None:

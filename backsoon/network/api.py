@@ -59,9 +59,29 @@ class InvitationQuery(PageParams):
     has_note: bool | None = None
 
 
+LabelCode = Literal["known", "mass", "collector", "note", "first_contact"]
+
+
+class InvitationsFilterIn(Schema):
+    """TRIAGE C2: every pending received invitation that matches, not only a page."""
+
+    label: LabelCode | None = None
+    min_mutual: int | None = Field(None, ge=0, le=1_000_000)
+    max_mutual: int | None = Field(None, ge=0, le=1_000_000)
+    has_note: bool | None = None
+    before: datetime | None = None
+
+
 class BulkIn(Schema):
-    ids: list[Id] = Field(..., max_length=500)
     action: Literal["accept", "ignore"]
+    ids: list[Id] | None = Field(None, max_length=500)
+    filter: InvitationsFilterIn | None = None
+
+
+class BulkOut(Page[InvitationOut]):
+    """The changed invitations (at most ``actions.BULK_SHOWN``) and how many changed."""
+
+    changed: int
 
 
 class ConnectionsQuery(PageParams):
@@ -167,14 +187,29 @@ def invitation_list(request: HttpRequest, params: Query[InvitationQuery]) -> dic
     return {"items": invitation_payloads(member, rows), "next_cursor": next_cursor}
 
 
-@router.post("/invitations/bulk", response={200: Page[InvitationOut], 422: ErrorOut}, by_alias=True)
+@router.post("/invitations/bulk", response={200: BulkOut, 422: ErrorOut}, by_alias=True)
 def invitation_bulk(request: HttpRequest, payload: BulkIn) -> dict[str, Any]:
-    """Accept or ignore many received invitations at once (pending ones only; others skipped)."""
+    """Accept or ignore many received invitations at once: those of ``ids`` (pending
+    ones only; others skipped) or every pending one matching ``filter`` (TRIAGE C2);
+    exactly one of the two. ``changed`` counts them all, ``items`` lists the first 500."""
     member = api_member(request)
-    done = actions.invitations_bulk_respond(
-        member=member, invitation_ids=payload.ids, accept=payload.action == "accept"
+    f = payload.filter
+    done = actions.invitations_bulk(
+        member=member,
+        accept=payload.action == "accept",
+        invitation_ids=payload.ids,
+        filter=actions.InvitationsFilter(**f.model_dump()) if f is not None else None,
     )
-    return {"items": invitation_payloads(member, done), "next_cursor": None}
+    rows = list(
+        Invitation.objects.select_related("from_member", "to_member")
+        .filter(pk__in=done.ids)
+        .order_by("pk")
+    )
+    return {
+        "items": invitation_payloads(member, rows),
+        "next_cursor": None,
+        "changed": done.changed,
+    }
 
 
 @router.post("/invitations/{invitation_id}/accept", response=RESPONSES_404, by_alias=True)

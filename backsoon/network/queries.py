@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 
 from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
@@ -157,6 +158,7 @@ def invitations_filtered(
     min_mutual: int | None = None,
     max_mutual: int | None = None,
     has_note: bool | None = None,
+    before: datetime | None = None,
 ) -> QuerySet[Invitation]:
     """``invitations`` (of ``member_id``'s ``box``) narrowed by TRIAGE C2's filters.
 
@@ -166,7 +168,10 @@ def invitations_filtered(
         min_mutual, max_mutual: connections in common with the other member, both
             inclusive; counted in the same statement (a correlated subquery).
         has_note: with a personal note (True) or without (False).
+        before: sent before this moment (exclusive).
     """
+    if before is not None:
+        invitations = invitations.filter(created_at__lt=before)
     if label is not None:
         invitations = invitations.filter(label_codes__contains=f",{label},")
     if has_note is not None:

@@ -7,6 +7,7 @@ urlpatterns = [
     path("network/", views.index, name="index"),
     path("network/invitations/received/", views.received_fragment, name="received"),
     path("network/invite/", views.invite, name="invite"),
+    path("network/invitations/bulk/", views.bulk, name="bulk"),
     path("network/invitations/<int:invitation_id>/accept/", views.accept, name="accept"),
     path("network/invitations/<int:invitation_id>/ignore/", views.ignore, name="ignore"),
     path("network/invitations/<int:invitation_id>/withdraw/", views.withdraw, name="withdraw"),

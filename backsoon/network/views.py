@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.contrib import messages
@@ -12,9 +12,10 @@ from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import formats
+from django.utils import formats, timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from backsoon.accounts.models import Member
@@ -29,13 +30,17 @@ from .forms import ConnectionSearchForm, InviteForm
 from .models import Block, Invitation
 
 CONNECTIONS_PER_PAGE = 30
-INVITATIONS_SHOWN = 100
+SENT_PER_PAGE = 30
 RECEIVED_PER_PAGE = 50
 # The received invitations' filter links, in order (TRIAGE C2); "" is all of them.
 LABEL_FILTERS = ("", rules.COLLECTOR, rules.MASS, rules.NOTE, rules.FIRST_CONTACT, rules.KNOWN)
+# The received invitations' filter fields beside the label (TRIAGE C2).
+FILTER_FIELDS = ("min_mutual", "max_mutual", "has_note", "older_than")
 # What the page's links carry over: the connections' search and page, the received
-# invitations' label and page.
-PAGE_STATE = ("q", "page", "label", "invitations_page")
+# invitations' filter and page, the sent invitations' page.
+PAGE_STATE = ("q", "page", "label", *FILTER_FIELDS, "invitations_page", "sent_page")
+# "Older than" in days, at most about ten years.
+OLDER_THAN_MAX = 3650
 SUGGESTIONS_SHOWN = 8
 
 
@@ -73,27 +78,85 @@ def _page_state(request: HttpRequest) -> dict[str, str]:
     return {key: request.GET[key] for key in PAGE_STATE if request.GET.get(key)}
 
 
-def _received_page(request: HttpRequest, member: Member) -> tuple[list[Invitation], dict[str, Any]]:
-    """The received pending invitations, filtered by label and paged, with the filter
-    links and their counts (TRIAGE C2), in two queries; the rows are the caller's.
+def _count(value: str | None, *, high: int) -> int | None:
+    """A whole number from 0 to ``high`` typed in a filter field, else None."""
+    value = (value or "").strip()
+    if not value.isdigit() or len(value) > 7:
+        return None
+    number = int(value)
+    return number if number <= high else None
 
-    Links keep the rest of the page's state (``PAGE_STATE``); a new label starts at
-    its first page. An unknown label shows all.
+
+def received_filter(
+    params: Any, *, now: datetime | None = None
+) -> tuple[actions.InvitationsFilter, dict[str, str]]:
+    """The received invitations' filter (TRIAGE C2) from a query string or a form: the
+    label, mutual connections at least / at most N, has a note (``yes``/``no``), older
+    than N days. What is not understood is left out; also returns the fields kept, as
+    strings (for links and hidden inputs)."""
+    kept: dict[str, str] = {}
+    label = params.get("label") or ""
+    if label in rules.CODES:
+        kept["label"] = label
+    min_mutual = _count(params.get("min_mutual"), high=1_000_000)
+    max_mutual = _count(params.get("max_mutual"), high=1_000_000)
+    older_than = _count(params.get("older_than"), high=OLDER_THAN_MAX)
+    has_note = {"yes": True, "no": False}.get(params.get("has_note") or "")
+    for key, value in (
+        ("min_mutual", min_mutual),
+        ("max_mutual", max_mutual),
+        ("older_than", older_than),
+    ):
+        if value is not None:
+            kept[key] = str(value)
+    if has_note is not None:
+        kept["has_note"] = "yes" if has_note else "no"
+    before = None
+    if older_than is not None:
+        before = (now or timezone.now()) - timedelta(days=older_than)
+    kept = {key: kept[key] for key in ("label", *FILTER_FIELDS) if key in kept}
+    return (
+        actions.InvitationsFilter(
+            label=label if "label" in kept else None,
+            min_mutual=min_mutual,
+            max_mutual=max_mutual,
+            has_note=has_note,
+            before=before,
+        ),
+        kept,
+    )
+
+
+def _received_page(request: HttpRequest, member: Member) -> tuple[list[Invitation], dict[str, Any]]:
+    """The received pending invitations, filtered (TRIAGE C2) and paged, with the
+    label links and their counts; a few queries, the rows are the caller's.
+
+    Links keep the rest of the page's state (``PAGE_STATE``); a new filter starts at
+    its first page. What the filter does not understand is left out.
     """
     state = _page_state(request)
-    label = state.get("label", "")
-    if label not in rules.CODES:
-        label = ""
-        state.pop("label", None)
+    chosen, kept = received_filter(request.GET)
+    for key in ("label", *FILTER_FIELDS):
+        state.pop(key, None)
+    state.update(kept)
+    state = {key: state[key] for key in PAGE_STATE if key in state}
+    label = kept.get("label", "")
     counts = queries.received_label_counts(member.pk, rules.CODES)
     pending = queries.invitations_for(member, box="received", status=Invitation.Status.PENDING)
-    paginator = Paginator(
-        queries.invitations_filtered(
-            pending, member_id=member.pk, box="received", label=label or None
-        ).order_by("-created_at", "-id"),
-        RECEIVED_PER_PAGE,
-    )
-    paginator.count = counts[label or "all"]  # counted above already
+    matching = queries.invitations_filtered(
+        pending,
+        member_id=member.pk,
+        box="received",
+        label=chosen.label,
+        min_mutual=chosen.min_mutual,
+        max_mutual=chosen.max_mutual,
+        has_note=chosen.has_note,
+        before=chosen.before,
+    ).order_by("-created_at", "-id")
+    paginator = Paginator(matching, RECEIVED_PER_PAGE)
+    narrowed = any(key in kept for key in FILTER_FIELDS)
+    if not narrowed:
+        paginator.count = counts[label or "all"]  # counted above already
     page = paginator.get_page(state.get("invitations_page"))
     filters = [
         {
@@ -109,6 +172,14 @@ def _received_page(request: HttpRequest, member: Member) -> tuple[list[Invitatio
         "received_total": counts["all"],
         "received_page": page,
         "received_label": label,
+        "received_filter": kept,
+        "received_narrowed": narrowed,
+        "received_matching": paginator.count,
+        "received_clear_url": _page_url(
+            {k: v for k, v in state.items() if k not in ("label", *FILTER_FIELDS)},
+            "#received",
+            invitations_page=None,
+        ),
         "label_filters": filters,
         "received_prev_url": _page_url(
             state, "#received", invitations_page=page.previous_page_number()
@@ -155,11 +226,13 @@ def _index_context(
     inviters = {inv.from_member_id for inv in received}
     search = ConnectionSearchForm(request.GET)
     q = search.cleaned_data["q"] if search.is_valid() else ""
-    sent = list(
+    sent_page = Paginator(
         queries.invitations_for(member, box="sent", status=Invitation.Status.PENDING).order_by(
             "-created_at", "-id"
-        )[:INVITATIONS_SHOWN]
-    )
+        ),
+        SENT_PER_PAGE,
+    ).get_page(request.GET.get("sent_page"))
+    sent = list(sent_page.object_list)
     page = Paginator(
         queries.connections_of(member, q=q).order_by("display_name", "id"), CONNECTIONS_PER_PAGE
     ).get_page(request.GET.get("page"))
@@ -181,7 +254,7 @@ def _index_context(
     )
     just_sent = None
     sent_id = request.GET.get("sent", "")
-    if sent_id.isdigit():
+    if sent_id.isdigit() and len(sent_id) < 19:
         invitation = next((inv for inv in sent if inv.pk == int(sent_id)), None)
         if invitation is not None:
             just_sent = {
@@ -194,6 +267,14 @@ def _index_context(
         **received_state,
         "received": _received_rows(member, received, cards),
         "sent": [{"invitation": inv, "card": cards[inv.to_member_id]} for inv in sent],
+        "sent_page": sent_page,
+        "sent_total": sent_page.paginator.count,
+        "sent_prev_url": _page_url(state, "#sent", sent_page=sent_page.previous_page_number())
+        if sent_page.has_previous()
+        else None,
+        "sent_next_url": _page_url(state, "#sent", sent_page=sent_page.next_page_number())
+        if sent_page.has_next()
+        else None,
         "just_sent": just_sent,
         "q": q,
         "page": page,
@@ -349,6 +430,63 @@ def ignore(request: HttpRequest, invitation_id: int) -> HttpResponse:
 @require_POST
 def withdraw(request: HttpRequest, invitation_id: int) -> HttpResponse:
     return _respond(request, invitation_id, "withdraw")
+
+
+def _posted_ids(values: list[str]) -> list[int]:
+    """Invitation ids from repeated form fields (each may hold several, comma
+    separated); ValueError for anything else."""
+    ids = []
+    for value in values:
+        for part in value.split(","):
+            part = part.strip()
+            if not part:
+                continue
+            if not part.isdigit() or len(part) > 18:
+                raise ValueError(part)
+            ids.append(int(part))
+    return list(dict.fromkeys(ids))
+
+
+@login_required
+@require_POST
+def bulk(request: HttpRequest) -> HttpResponse:
+    """Accept or ignore many received invitations (TRIAGE C2): the ones ticked, all on
+    the page (``page``), or all that match the list's filter (``matching``: every
+    page, not only this one). Flashes how many changed."""
+    member = current_member(request)
+    chosen, kept = received_filter(request.POST)
+    back = _page_url(kept, "#received")
+    action = request.POST.get("action", "")
+    if action not in ("accept", "ignore"):
+        messages.error(request, _("Pick Accept or Ignore."))
+        return redirect(back)
+    accept = action == "accept"
+    try:
+        if request.POST.get("matching"):
+            changed = actions.invitations_bulk(member=member, accept=accept, filter=chosen).changed
+        else:
+            field = "page_ids" if request.POST.get("page") else "ids"
+            ids = _posted_ids(request.POST.getlist(field))
+            if not ids:
+                messages.warning(request, _("Select at least one invitation."))
+                return redirect(back)
+            changed = actions.invitations_bulk(
+                member=member, accept=accept, invitation_ids=ids
+            ).changed
+    except ValueError:
+        messages.error(request, _("That selection is not a list of invitations."))
+        return redirect(back)
+    except DomainError as exc:
+        messages.error(request, error_text(exc))
+        return redirect(back)
+    if accept:
+        text = ngettext(
+            "%(count)s invitation accepted.", "%(count)s invitations accepted.", changed
+        )
+    else:
+        text = ngettext("%(count)s invitation ignored.", "%(count)s invitations ignored.", changed)
+    messages.success(request, text % {"count": changed})
+    return redirect(back)
 
 
 @login_required

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from backsoon.accounts.models import Member
+from backsoon.db.chunks import update_in_chunks
 from backsoon.errors import NotFound
 from backsoon.live import publish_on_commit
 
@@ -72,12 +73,30 @@ def _bump(
     return updated > 0
 
 
-def notifications_mark_read(*, member: Member, ids: list[int] | None = None) -> int:
-    """Mark some (or, with None, all) of the member's notifications read; returns how many."""
+def notifications_mark_read(
+    *,
+    member: Member,
+    ids: list[int] | None = None,
+    type: str | None = None,
+    before: datetime | None = None,
+) -> int:
+    """Mark the member's unread notifications read: those of ``ids``, or every one of
+    ``type`` (any, with None) that arrived ``before`` (exclusive; any time, with None),
+    so with neither all of them (TRIAGE C2). Runs in chunks (``backsoon.db.chunks``),
+    each its own short transaction; a notification already read is not counted again
+    (idempotent).
+
+    Returns:
+        How many changed.
+    """
     qs = Notification.objects.filter(recipient=member, read_at__isnull=True)
     if ids is not None:
         qs = qs.filter(pk__in=ids)
-    count = qs.update(read_at=timezone.now())
+    if type is not None:
+        qs = qs.filter(type=type)
+    if before is not None:
+        qs = qs.filter(created_at__lt=before)
+    count = update_in_chunks(qs, read_at=timezone.now())
     if count:
         publish_on_commit([member.pk], {"type": "notification", "kind": "read"})
     return count

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from django.http import HttpRequest
+from django.utils.translation import gettext
 from ninja import Field, Query, Router, Schema
 
 from backsoon.apiauth import api_member
+from backsoon.errors import Invalid
 from backsoon.pagination import keyset_page
 from backsoon.schemas import ErrorOut, Id, Page, PageParams
 
@@ -33,12 +35,35 @@ class NotificationsQuery(PageParams):
     unread: bool = False
 
 
+class ReadFilter(Schema):
+    """TRIAGE C2: every unread notification of ``type`` that arrived ``before``; an
+    empty filter is all of them."""
+
+    type: (
+        Literal[
+            "invitation_received",
+            "invitation_accepted",
+            "message",
+            "mention",
+            "reaction",
+            "comment",
+            "share",
+            "welcome_back",
+            "absence_reminder",
+        ]
+        | None
+    ) = None
+    before: datetime | None = None
+
+
 class ReadIn(Schema):
     ids: list[Id] | None = Field(None, max_length=500)
+    filter: ReadFilter | None = None
 
 
 class ReadOut(Schema):
     marked: int
+    changed: int
 
 
 def notification_payload(n: Notification) -> dict[str, Any]:
@@ -70,9 +95,20 @@ def notification_list(request: HttpRequest, params: Query[NotificationsQuery]) -
 
 @router.post("/notifications/read", response={200: ReadOut, 422: ErrorOut})
 def notifications_read(request: HttpRequest, payload: ReadIn) -> dict[str, int]:
-    """Mark the given notifications (or, without ``ids``, all) read."""
+    """Mark the given notifications read, or every one matching ``filter`` (TRIAGE C2),
+    or, with neither, all; at most one of ``ids`` and ``filter``. ``changed`` (and, as
+    before, ``marked``) counts those that were unread."""
     member = api_member(request)
-    return {"marked": actions.notifications_mark_read(member=member, ids=payload.ids)}
+    if payload.ids is not None and payload.filter is not None:
+        raise Invalid(gettext("Give either ids or a filter, not both."), code="ids_or_filter")
+    f = payload.filter
+    changed = actions.notifications_mark_read(
+        member=member,
+        ids=payload.ids,
+        type=f.type if f else None,
+        before=f.before if f else None,
+    )
+    return {"marked": changed, "changed": changed}
 
 
 @router.post(

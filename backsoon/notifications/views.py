@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib import messages
@@ -10,7 +11,9 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.http import urlencode
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -23,8 +26,38 @@ from . import actions, queries
 from .models import Notification
 
 PER_PAGE = 30
+OLDER_THAN_MAX = 3650
 
 Type = Notification.Type
+
+
+def type_choices() -> list[tuple[str, str]]:
+    """The types the page filters by, with their names (translated now)."""
+    return [
+        (Type.MESSAGE, _("Messages")),
+        (Type.INVITATION_RECEIVED, _("Invitations")),
+        (Type.INVITATION_ACCEPTED, _("Accepted invitations")),
+        (Type.REACTION, _("Reactions")),
+        (Type.COMMENT, _("Comments")),
+        (Type.SHARE, _("Shares")),
+        (Type.MENTION, _("Mentions")),
+    ]
+
+
+def page_filter(params: Any) -> tuple[str | None, datetime | None, dict[str, str]]:
+    """The page's filter (TRIAGE C2): a type and "older than N days"; what is not
+    understood is left out. Returns the type, the moment before which, and the fields
+    kept as strings (for links and hidden inputs)."""
+    kept: dict[str, str] = {}
+    kind = params.get("type") or ""
+    if kind in dict(type_choices()):
+        kept["type"] = kind
+    days = (params.get("older_than") or "").strip()
+    before = None
+    if days.isdigit() and len(days) <= 4 and int(days) <= OLDER_THAN_MAX:
+        kept["older_than"] = str(int(days))
+        before = timezone.now() - timedelta(days=int(days))
+    return kept.get("type"), before, kept
 
 
 def subject_url(notification: Notification) -> str | None:
@@ -145,13 +178,29 @@ def _rows(notifications: list[Notification]) -> list[dict[str, Any]]:
 @require_GET
 def index(request: HttpRequest) -> HttpResponse:
     member = current_member(request)
+    kind, before, kept = page_filter(request.GET)
     found = queries.notifications_of(member).order_by("-created_at", "-id")
+    if kind is not None:
+        found = found.filter(type=kind)
+    if before is not None:
+        found = found.filter(created_at__lt=before)
     page = Paginator(found, PER_PAGE).get_page(request.GET.get("page"))
     rows = _rows(list(page.object_list))
+    unread = found.filter(read_at__isnull=True).count()
+    state = urlencode(kept)
     return render(
         request,
         "notifications/index.html",
-        {"page": page, "rows": rows, "any_unread": any(not r["notification"].read for r in rows)},
+        {
+            "page": page,
+            "rows": rows,
+            "any_unread": unread > 0,
+            "unread_matching": unread,
+            "filter": kept,
+            "narrowed": bool(kept),
+            "types": type_choices(),
+            "page_query": f"&{state}" if state else "",
+        },
     )
 
 
@@ -163,6 +212,44 @@ def read_all(request: HttpRequest) -> HttpResponse:
     if count:
         messages.success(request, _("All caught up."))
     return redirect("notifications:index")
+
+
+@login_required
+@require_POST
+def bulk(request: HttpRequest) -> HttpResponse:
+    """Mark many notifications read (TRIAGE C2): the ones ticked, all on the page
+    (``page``), or every unread one matching the page's filter (``matching``)."""
+    member = current_member(request)
+    kind, before, kept = page_filter(request.POST)
+    back = reverse("notifications:index") + (f"?{urlencode(kept)}" if kept else "")
+    if request.POST.get("matching"):
+        count = actions.notifications_mark_read(member=member, type=kind, before=before)
+    else:
+        field = "page_ids" if request.POST.get("page") else "ids"
+        ids = []
+        for value in request.POST.getlist(field):
+            for part in value.split(","):
+                part = part.strip()
+                if not part:
+                    continue
+                if not part.isdigit() or len(part) > 18:
+                    messages.error(request, _("That selection is not a list of notifications."))
+                    return redirect(back)
+                ids.append(int(part))
+        if not ids:
+            messages.warning(request, _("Select at least one notification."))
+            return redirect(back)
+        count = actions.notifications_mark_read(member=member, ids=ids)
+    messages.success(
+        request,
+        ngettext(
+            "%(count)s notification marked as read.",
+            "%(count)s notifications marked as read.",
+            count,
+        )
+        % {"count": count},
+    )
+    return redirect(back)
 
 
 @login_required

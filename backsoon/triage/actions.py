@@ -33,6 +33,18 @@ def contacts_add(*, member_id: int, other_ids: Iterable[int], why: str, at: date
         Contact.objects.bulk_create(rows, ignore_conflicts=True)
 
 
+def contacts_add_to(*, other_id: int, member_ids: Iterable[int], why: str, at: datetime) -> None:
+    """Each of ``member_ids`` knows ``other_id`` from now on (one statement): the
+    reverse of :func:`contacts_add`, for one member accepting many at once."""
+    rows = [
+        Contact(member_id=member, other_id=other_id, why=why, since=at)
+        for member in sorted(set(member_ids))
+        if member != other_id
+    ]
+    if rows:
+        Contact.objects.bulk_create(rows, ignore_conflicts=True)
+
+
 def contacts_add_both(*, a_id: int, b_id: int, why: str, at: datetime) -> None:
     """Each of two members knows the other (a connection)."""
     contacts_add(member_id=a_id, other_ids=[b_id], why=why, at=at)

@@ -261,8 +261,11 @@
     if (!(box instanceof HTMLInputElement) || !box.hasAttribute("data-select-all")) return;
     var form = box.closest("form");
     if (!form) return;
-    form.querySelectorAll('input[type=checkbox][name="ids"]').forEach(function (row) {
-      row.checked = box.checked;
+    // form.elements holds the rows inside the form and those tied to it with form="".
+    Array.prototype.forEach.call(form.elements, function (row) {
+      if (row instanceof HTMLInputElement && row.type === "checkbox" && row.name === "ids") {
+        row.checked = box.checked;
+      }
     });
   });
 
