@@ -428,7 +428,8 @@ def _conversation_page(
     has_earlier = len(batch) > MESSAGES_SHOWN
     shown = batch[:MESSAGES_SHOWN][::-1]
     rows = message_rows(shown, viewer=member, last_read_id=last_read_id)
-    saved = _saved_replies_for(member, conversation) if me is not None else []
+    # The list beside it has read the saved replies' names: no more queries without any.
+    saved = _saved_replies_for(member, conversation) if me and listing["saved_replies"] else []
     if form is None and saved:
         form = _form_with_saved_reply(request, saved)
     context = {
