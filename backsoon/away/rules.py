@@ -6,7 +6,6 @@ values, calls these, and does the writing. Each rule cites AWAY-SPEC.md.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -14,6 +13,8 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from django.utils.translation import gettext
+
+from backsoon import placeholders
 
 MAX_REPEAT_AFTER_DAYS = 30
 MAX_ABSENCE_DAYS = 366
@@ -218,9 +219,6 @@ def repeat_due(last_reply_at: datetime, repeat_after_days: int | None, at: datet
     return at - last_reply_at >= timedelta(days=repeat_after_days)
 
 
-_PLACEHOLDER = re.compile(r"\{(first_name|return_date|backup)\}")
-
-
 def fill_placeholders(text: str, *, first_name: str, return_date: str, backup: str) -> str:
     """R7: replace exactly ``{first_name}``, ``{return_date}`` and ``{backup}``.
 
@@ -229,7 +227,7 @@ def fill_placeholders(text: str, *, first_name: str, return_date: str, backup: s
     inert text.
     """
     values = {"first_name": first_name, "return_date": return_date, "backup": backup}
-    return _PLACEHOLDER.sub(lambda m: values[m.group(1)], text)
+    return placeholders.fill_placeholders(text, values)
 
 
 def last_day_away(effective_end: datetime, tz_name: str) -> date:

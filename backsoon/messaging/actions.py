@@ -28,6 +28,7 @@ from backsoon.notifications.actions import (
     notifications_published,
 )
 from backsoon.notifications.models import Notification
+from backsoon.placeholders import fill_placeholders
 from backsoon.triage import queries as triage_queries
 from backsoon.triage import rules as triage_rules
 from backsoon.triage.actions import (
@@ -39,7 +40,7 @@ from backsoon.triage.actions import (
 from backsoon.triage.models import Contact, Print
 
 from . import queries, storage
-from .models import Conversation, Introduction, Message, Participant
+from .models import Conversation, Introduction, Message, Participant, SavedReply
 
 log = logging.getLogger(__name__)
 
@@ -160,18 +161,25 @@ def _screened_ids(by: Member, members: Iterable[Member]) -> set[int]:
 
 
 def stranger_retry_after(
-    recent: Sequence[datetime], *, adding: int, limit: int, now: datetime
+    recent: Sequence[datetime],
+    *,
+    adding: int,
+    limit: int,
+    now: datetime,
+    window: timedelta = timedelta(days=1),
 ) -> int | None:
     """Whether ``adding`` more strangers fit in the daily budget, and if not, when.
 
     Args:
-        recent: when each introduction of the last 24 hours was made, newest first
+        recent: when each introduction of the last ``window`` was made, newest first
             (at least the ``limit`` newest).
         adding: strangers the member is about to put in front of.
+        window: how long an introduction counts (a day; the bulk reply's messages
+            count an hour).
 
     Returns:
         None when they fit; otherwise the whole seconds until enough of ``recent``
-        leave the 24-hour window for them to fit (at least 1).
+        leave the window for them to fit (at least 1).
     """
     room = limit - adding
     if len(recent) <= room:
@@ -180,8 +188,8 @@ def stranger_retry_after(
         # More at once than a whole day's budget: never; the window emptying is the best.
         room = 0
         if not recent:
-            return 24 * 3600
-    frees_at = recent[room] + timedelta(days=1)
+            return int(window.total_seconds())
+    frees_at = recent[room] + window
     return max(1, int((frees_at - now).total_seconds()) + 1)
 
 
@@ -309,6 +317,7 @@ def message_send(
     kind: str = Message.Kind.NORMAL,
     client_key: str | None = None,
     at: datetime | None = None,
+    in_bulk: bool = False,
 ) -> Message:
     """Send a message, and in the same transaction any automatic reply it triggers.
 
@@ -329,12 +338,17 @@ def message_send(
         client_key: optional idempotency key; a retry with the same key in the same
             conversation returns the message stored the first time.
         at: when it was sent (imports and the demo replay history); default now.
+        in_bulk: one of the messages of a bulk reply (``conversations_bulk``, TRIAGE
+            C3), which has its own budget (``BULK_REPLY_MESSAGES_PER_HOUR``): the
+            per-minute limit is not asked, but the message counts in it for the
+            sends after it.
 
     Raises:
         Invalid: empty or too long.
         NotFound: not a participant.
         Forbidden: a block between the two members of a 1:1 conversation.
-        RateLimited: more than 30 messages a minute.
+        RateLimited: more than 30 messages a minute (the messages of a bulk reply
+            included).
     """
     body = _clean_body(body)
     if client_key is not None and not 1 <= len(client_key) <= 64:
@@ -344,7 +358,7 @@ def message_send(
         sender_id=sender.pk,
         conversation_id=conversation_id,
         client_key=client_key,
-        rate_since=None if sender.is_bot else now - timedelta(minutes=1),
+        rate_since=None if sender.is_bot or in_bulk else now - timedelta(minutes=1),
         rate_limit=MESSAGES_PER_MINUTE,
     )
     if context is None:
@@ -755,7 +769,12 @@ def conversation_mute(*, member: Member, conversation_id: int, muted: bool) -> C
     return conversation
 
 
-BULK_ACTIONS = ("archive", "unarchive", "read", "accept", "decline", "mute", "unmute")
+BULK_ACTIONS = ("archive", "unarchive", "read", "accept", "decline", "mute", "unmute", "reply")
+# A bulk reply (TRIAGE C3) answers at most this many conversations in one action ...
+BULK_REPLY_MAX = 200
+# ... and may only send while the member's messages of the last hour, bulk or not,
+# stay within this (three full bulk replies an hour).
+BULK_REPLY_MESSAGES_PER_HOUR = 600
 
 
 def conversations_bulk(
@@ -767,6 +786,8 @@ def conversations_bulk(
     label: str | None = None,
     before: datetime | None = None,
     similar: int | None = None,
+    template: int | None = None,
+    body: str | None = None,
 ) -> int:
     """One action on many conversations (TRIAGE C1, C2): those of ``ids``, or every one
     that matches the filter (``folder``, ``label``, last activity ``before``, cluster of
@@ -776,11 +797,27 @@ def conversations_bulk(
     A filter never archives or declines a conversation labelled ``known`` (L1): only
     naming it by id does.
 
+    ``reply`` (C3) answers each conversation with the saved reply ``template`` or with
+    ``body`` (exactly one of them): an ordinary message through ``message_send``, so
+    automatic replies, screening and labels apply as to any message, with
+    ``{first_name}`` filled for each (``queries.addressees``: the other member of a
+    1:1 conversation; in a group, the member being answered). At most
+    ``BULK_REPLY_MAX`` (200) conversations, by ids or matching the filter; a filter
+    never answers a conversation the member declined. Its messages do not stop at
+    the per-minute limit of single sends, but the action is refused when they would
+    take the member past ``BULK_REPLY_MESSAGES_PER_HOUR`` messages in an hour, and
+    they count towards the per-minute limit of the sends after it. A conversation
+    that can not be answered (a block, nobody else left in it) is skipped.
+
     Returns:
-        How many conversations changed.
+        How many conversations changed; for ``reply``, how many replies were sent.
 
     Raises:
-        Invalid: unknown action, both or neither of ``ids`` and a filter, too many ids.
+        Invalid: unknown action, both or neither of ``ids`` and a filter, too many ids
+            (``too_many`` over 200 for ``reply``), for ``reply`` both or neither of
+            ``template`` and ``body``, and ``template`` or ``body`` for any other action.
+        NotFound: ``template`` is not one of the member's saved replies.
+        RateLimited: the hourly budget of a bulk reply.
     """
     if action not in BULK_ACTIONS:
         raise Invalid(
@@ -789,8 +826,16 @@ def conversations_bulk(
     by_filter = any(v is not None for v in (folder, label, before, similar))
     if (ids is None) == (not by_filter):
         raise Invalid(gettext("Give either ids or a filter, not both."), code="ids_or_filter")
+    replying = action == "reply"
+    if not replying and (template is not None or body is not None):
+        raise Invalid(
+            gettext("A saved reply or a text goes only with the reply action."),
+            code="template_or_body",
+        )
     rows = Participant.objects.filter(member=member, left_at__isnull=True)
     if ids is not None:
+        if replying and len(ids) > BULK_REPLY_MAX:
+            raise _too_many_replies()
         if len(ids) > BULK_IDS_MAX:
             raise Invalid(
                 gettext("At most %(max)s conversations at once.") % {"max": BULK_IDS_MAX},
@@ -808,6 +853,10 @@ def conversations_bulk(
             rows = rows.filter(similar_key=similar)
         if action in ("archive", "decline"):
             rows = rows.exclude(label_codes__contains=f",{triage_rules.KNOWN},")
+        if replying:
+            rows = rows.exclude(declined=True)
+    if replying:
+        return _bulk_reply(member, rows, template=template, body=body)
     changed = _bulk_apply(member, action, rows)
     if changed:
         _announce_folders(member)
@@ -854,3 +903,173 @@ def _bulk_apply(member: Member, action: str, rows: Any) -> int:
         return len(ids)
 
     return each_in_chunks(rows.filter(folder=Folder.REQUESTS), accept)
+
+
+# -- saved replies (TRIAGE C3) -----------------------------------------------------------
+
+SAVED_REPLY_NAME_MAX = 100
+SAVED_REPLIES_MAX = 100
+
+
+def _saved_reply_name(name: str) -> str:
+    name = (name or "").strip()
+    if not name:
+        raise Invalid(gettext("A saved reply needs a name."), code="template_name_empty")
+    if len(name) > SAVED_REPLY_NAME_MAX:
+        raise Invalid(
+            gettext("A saved reply's name is at most %(max)s characters.")
+            % {"max": SAVED_REPLY_NAME_MAX},
+            code="template_name_too_long",
+        )
+    if problem := name_problem(name, field=gettext("Name")):
+        raise Invalid(problem, code="invalid_template_name")
+    return name
+
+
+def _name_taken() -> Conflict:
+    return Conflict(
+        gettext("You already have a saved reply with this name."), code="template_name_taken"
+    )
+
+
+def saved_reply_create(*, member: Member, name: str, body: str) -> SavedReply:
+    """Save a named reply text (TRIAGE C3); ``{first_name}`` is filled when it is sent.
+
+    Args:
+        name: 1 to 100 characters (trimmed), no control or text direction characters,
+            unique among the member's saved replies whatever the case.
+        body: 1 to 8000 characters, kept as written.
+
+    Raises:
+        Invalid: a name or body out of bounds.
+        Conflict: the name is taken, or the member has 100 saved replies already.
+    """
+    name = _saved_reply_name(name)
+    body = _clean_body(body)
+    with transaction.atomic():
+        # The member's row is the lock that keeps two creations from both taking the
+        # hundredth place.
+        Member.objects.select_for_update().filter(pk=member.pk).values_list("pk").first()
+        if SavedReply.objects.filter(member=member).count() >= SAVED_REPLIES_MAX:
+            raise Conflict(
+                gettext("You can keep at most %(max)s saved replies.") % {"max": SAVED_REPLIES_MAX},
+                code="too_many_templates",
+            )
+        try:
+            with transaction.atomic():
+                return SavedReply.objects.create(member=member, name=name, body=body)
+        except IntegrityError:
+            raise _name_taken() from None
+
+
+def saved_reply_update(
+    *, member: Member, saved_reply_id: int, name: str | None = None, body: str | None = None
+) -> SavedReply:
+    """Rename a saved reply or change its text (None: leave as it is); rules as
+    ``saved_reply_create``.
+
+    Raises:
+        NotFound: not one of the member's. Invalid, Conflict: as ``saved_reply_create``.
+    """
+    reply = queries.saved_reply_for_member(member, saved_reply_id)
+    fields = ["updated_at"]
+    if name is not None:
+        reply.name = _saved_reply_name(name)
+        fields.append("name")
+    if body is not None:
+        reply.body = _clean_body(body)
+        fields.append("body")
+    reply.updated_at = timezone.now()
+    try:
+        with transaction.atomic():
+            reply.save(update_fields=fields)
+    except IntegrityError:
+        raise _name_taken() from None
+    return reply
+
+
+def saved_reply_delete(*, member: Member, saved_reply_id: int) -> None:
+    """Delete one of the member's saved replies.
+
+    Raises:
+        NotFound: not one of the member's.
+    """
+    deleted, _ = SavedReply.objects.filter(pk=saved_reply_id, member=member).delete()
+    if not deleted:
+        raise NotFound(gettext("No such saved reply."), code="template_not_found")
+
+
+def saved_reply_text(body: str, *, first_name: str) -> str:
+    """A saved reply as sent to someone: ``{first_name}`` filled (AWAY-SPEC R7), any
+    other brace text as written."""
+    return fill_placeholders(body, {"first_name": first_name})
+
+
+def _too_many_replies() -> Invalid:
+    return Invalid(
+        gettext("A reply goes to at most %(max)s conversations at once.") % {"max": BULK_REPLY_MAX},
+        code="too_many",
+    )
+
+
+def _bulk_reply(member: Member, rows: Any, *, template: int | None, body: str | None) -> int:
+    """Answer the conversations of ``rows`` (the member's participations), one
+    ``message_send`` each, in its own transaction (TRIAGE C3). Returns how many were
+    sent."""
+    if (template is None) == (body is None):
+        raise Invalid(
+            gettext("Choose a saved reply or write a text, not both."), code="template_or_body"
+        )
+    text = (
+        queries.saved_reply_for_member(member, template).body
+        if template is not None
+        else _clean_body(body or "")
+    )
+    conversation_ids = list(
+        rows.order_by("-last_message_at", "-conversation_id").values_list(
+            "conversation_id", flat=True
+        )[: BULK_REPLY_MAX + 1]
+    )
+    if len(conversation_ids) > BULK_REPLY_MAX:
+        raise _too_many_replies()
+    if not conversation_ids:
+        return 0
+    now = timezone.now()
+    recent = list(
+        Message.objects.filter(
+            sender=member, kind=Message.Kind.NORMAL, sent_at__gt=now - timedelta(hours=1)
+        )
+        .order_by("-sent_at")
+        .values_list("sent_at", flat=True)[:BULK_REPLY_MESSAGES_PER_HOUR]
+    )
+    retry_after = stranger_retry_after(
+        recent,
+        adding=len(conversation_ids),
+        limit=BULK_REPLY_MESSAGES_PER_HOUR,
+        now=now,
+        window=timedelta(hours=1),
+    )
+    if retry_after is not None:
+        raise RateLimited(
+            gettext("Bulk replies may send at most %(max)s messages an hour.")
+            % {"max": BULK_REPLY_MESSAGES_PER_HOUR},
+            retry_after=retry_after,
+            code="bulk_reply_rate_limited",
+        )
+    addressees = queries.addressees(member, conversation_ids)
+    sent = 0
+    for conversation_id in conversation_ids:
+        to = addressees.get(conversation_id)
+        if to is None:
+            continue  # nobody else is left in it
+        try:
+            message_send(
+                sender=member,
+                conversation_id=conversation_id,
+                body=saved_reply_text(text, first_name=to.first_name),
+                in_bulk=True,
+            )
+        except (Forbidden, NotFound, Invalid):
+            continue  # blocked, left meanwhile, or too long once filled: skipped
+        sent += 1
+    return sent

@@ -16,7 +16,7 @@ from backsoon.schemas import MAX_ID, AwayBadge, ErrorOut, MemberOut, Page, PageP
 from backsoon.triage.rules import labels_out
 
 from . import actions, queries
-from .models import Conversation, Message, Participant
+from .models import Conversation, Message, Participant, SavedReply
 
 router = Router(tags=["messaging"])
 
@@ -96,13 +96,37 @@ class ConversationsFilter(Schema):
 
 
 class ConversationsBulkIn(Schema):
-    action: Literal["archive", "unarchive", "read", "accept", "decline", "mute", "unmute"]
+    action: Literal["archive", "unarchive", "read", "accept", "decline", "mute", "unmute", "reply"]
     ids: list[Annotated[int, Field(ge=1, le=MAX_ID)]] | None = Field(None, max_length=500)
     filter: ConversationsFilter | None = None
+    # For ``reply`` only, exactly one of them (TRIAGE C3).
+    template: int | None = Field(None, ge=1, le=MAX_ID)
+    body: str | None = Field(None, min_length=1, max_length=8000)
 
 
-class ChangedOut(Schema):
-    changed: int
+class BulkOut(Schema):
+    """``{changed}``, or ``{sent}`` for ``reply``."""
+
+    changed: int | None = None
+    sent: int | None = None
+
+
+class TemplateIn(Schema):
+    name: str = Field(..., min_length=1, max_length=100)
+    body: str = Field(..., min_length=1, max_length=8000)
+
+
+class TemplatePatch(Schema):
+    name: str | None = Field(None, min_length=1, max_length=100)
+    body: str | None = Field(None, min_length=1, max_length=8000)
+
+
+class TemplateOut(Schema):
+    id: int
+    name: str
+    body: str
+    created_at: datetime
+    updated_at: datetime
 
 
 class MessagesQuery(PageParams):
@@ -242,11 +266,21 @@ def unread(request: HttpRequest) -> dict[str, int]:
     return {"unread": queries.unread_total(api_member(request))}
 
 
-@router.post("/conversations/bulk", response={200: ChangedOut, 422: ErrorOut})
+@router.post(
+    "/conversations/bulk",
+    response={200: BulkOut, 404: ErrorOut, 422: ErrorOut, 429: ErrorOut},
+    exclude_none=True,
+)
 def conversations_bulk(request: HttpRequest, payload: ConversationsBulkIn) -> dict[str, int]:
     """One action on the conversations of ``ids``, or on every one matching ``filter``
     (not only a page); answers how many changed. A filter never archives or declines
-    a conversation labelled ``known`` (TRIAGE L1, C1, C2)."""
+    a conversation labelled ``known`` (TRIAGE L1, C1, C2).
+
+    ``reply`` (C3) sends the saved reply ``template`` or ``body`` (exactly one) to
+    each, ``{first_name}`` filled per conversation, as ordinary messages; at most 200
+    conversations (422 ``too_many``), never a declined one by filter, and at most 600
+    messages an hour (429). Answers ``{sent}``: replies sent (skipped ones, such as a
+    block, not counted)."""
     f = payload.filter
     changed = actions.conversations_bulk(
         member=api_member(request),
@@ -256,8 +290,10 @@ def conversations_bulk(request: HttpRequest, payload: ConversationsBulkIn) -> di
         label=f.label if f else None,
         before=f.before if f else None,
         similar=int(f.similar) if f and f.similar is not None else None,
+        template=payload.template,
+        body=payload.body,
     )
-    return {"changed": changed}
+    return {"sent" if payload.action == "reply" else "changed": changed}
 
 
 @router.get("/conversations/{conversation_id}", response={200: ConversationOut, 404: ErrorOut})
@@ -387,3 +423,54 @@ def conversation_unmute(request: HttpRequest, conversation_id: int) -> dict[str,
         member=member, conversation_id=conversation_id, muted=False
     )
     return _one(member, queries.conversation_for_member(member, conversation.pk))
+
+
+# -- saved replies (TRIAGE C3): "templates" in the API -----------------------------------
+
+
+def template_payload(reply: SavedReply) -> dict[str, Any]:
+    return {
+        "id": reply.pk,
+        "name": reply.name,
+        "body": reply.body,
+        "created_at": reply.created_at,
+        "updated_at": reply.updated_at,
+    }
+
+
+@router.get("/me/templates", response=list[TemplateOut])
+def template_list(request: HttpRequest) -> list[dict[str, Any]]:
+    """The caller's saved replies, by name (at most 100)."""
+    return [template_payload(r) for r in queries.saved_replies_of(api_member(request))]
+
+
+@router.post("/me/templates", response={201: TemplateOut, 409: ErrorOut, 422: ErrorOut})
+def template_create(request: HttpRequest, payload: TemplateIn) -> Status[dict[str, Any]]:
+    """Save a reply; ``{first_name}`` is filled for each recipient when it is sent.
+    409: the name is taken (whatever its case) or 100 are kept already."""
+    reply = actions.saved_reply_create(
+        member=api_member(request), name=payload.name, body=payload.body
+    )
+    return Status(201, template_payload(reply))
+
+
+@router.patch(
+    "/me/templates/{template_id}",
+    response={200: TemplateOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut},
+)
+def template_update(
+    request: HttpRequest, template_id: int, payload: TemplatePatch
+) -> dict[str, Any]:
+    reply = actions.saved_reply_update(
+        member=api_member(request),
+        saved_reply_id=template_id,
+        name=payload.name,
+        body=payload.body,
+    )
+    return template_payload(reply)
+
+
+@router.delete("/me/templates/{template_id}", response={204: None, 404: ErrorOut})
+def template_delete(request: HttpRequest, template_id: int) -> Status[None]:
+    actions.saved_reply_delete(member=api_member(request), saved_reply_id=template_id)
+    return Status(204, None)

@@ -109,3 +109,15 @@ class AddMembersForm(forms.Form):
         if not usernames:
             raise forms.ValidationError(_("Name at least one member."))
         return usernames
+
+
+class SavedReplyForm(forms.Form):
+    """A saved reply (TRIAGE C3); the rules are ``actions.saved_reply_create``'s."""
+
+    name = forms.CharField(label=_("Name"), max_length=100)
+    body = forms.CharField(
+        label=_("Text"),
+        max_length=BODY_MAX,
+        help_text=_("{first_name} becomes the first name of the member you reply to."),
+        widget=forms.Textarea(attrs={"rows": 5, "maxlength": BODY_MAX}),
+    )

@@ -7,6 +7,7 @@ from typing import ClassVar
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils.timezone import now as utc_now
 
 
@@ -147,3 +148,25 @@ class Introduction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.by_id} -> {self.member_id} in {self.conversation_id}"
+
+
+class SavedReply(models.Model):
+    """A member's named reply text (TRIAGE C3; "Template" in the API), with the
+    placeholders of AWAY-SPEC R7 (``{first_name}``). Only its owner sees it."""
+
+    member = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_replies"
+    )
+    name = models.CharField(max_length=100)
+    body = models.TextField()
+    created_at = models.DateTimeField(default=utc_now)
+    updated_at = models.DateTimeField(default=utc_now)
+
+    class Meta:
+        constraints: ClassVar = [
+            # Names are unique per member, whatever their case ("Thanks" and "thanks").
+            models.UniqueConstraint(Lower("name"), "member", name="saved_reply_name_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member_id}: {self.name}"

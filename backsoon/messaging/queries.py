@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Lower
 from django.utils.translation import gettext
 
 from backsoon.accounts.models import Member
 from backsoon.errors import NotFound
 from backsoon.network.models import Block
 
-from .models import Conversation, Message, Participant
+from .models import Conversation, Message, Participant, SavedReply
 
 
 def conversation_for_member(member: Member, conversation_id: int) -> Conversation:
@@ -194,3 +195,65 @@ def hide_blocked_last_messages(viewer: Member, rows: Iterable[Conversation | Par
 def direct_key(a_id: int, b_id: int) -> str:
     low, high = sorted((a_id, b_id))
     return f"{low}:{high}"
+
+
+# -- saved replies (TRIAGE C3) -----------------------------------------------------------
+
+
+def saved_replies_of(member: Member) -> QuerySet[SavedReply]:
+    """The member's saved replies, by name (case-insensitive)."""
+    return SavedReply.objects.filter(member=member).order_by(Lower("name"), "id")
+
+
+def saved_reply_for_member(member: Member, saved_reply_id: int) -> SavedReply:
+    """One of the member's saved replies.
+
+    Raises:
+        NotFound: no such saved reply, or another member's: never told apart.
+    """
+    found = SavedReply.objects.filter(pk=saved_reply_id, member=member).first()
+    if found is None:
+        raise NotFound(gettext("No such saved reply."), code="template_not_found")
+    return found
+
+
+def addressees(member: Member, conversation_ids: Iterable[int]) -> dict[int, Member]:
+    """Who ``{first_name}`` names in a reply of ``member`` in each conversation (C3).
+
+    In a 1:1 conversation, the other member. In a group, the member being answered:
+    the last other member who wrote in it (automatic replies aside), else the first
+    other member who joined. A conversation without another active member is left
+    out. Two queries, whatever the number of conversations.
+    """
+    ids = list(conversation_ids)
+    others: dict[int, list[Member]] = {}
+    for p in (
+        Participant.objects.filter(conversation_id__in=ids, left_at__isnull=True)
+        .exclude(member=member)
+        .select_related("member")
+        .order_by("joined_at", "id")
+    ):
+        others.setdefault(p.conversation_id, []).append(p.member)
+    groups = [cid for cid, members in others.items() if len(members) > 1]
+    last_writer = (
+        dict(
+            Conversation.objects.filter(pk__in=groups)
+            .annotate(
+                writer=Subquery(
+                    Message.objects.filter(conversation=OuterRef("pk"))
+                    .exclude(sender=member)
+                    .exclude(kind=Message.Kind.AUTO_REPLY)
+                    .order_by("-id")
+                    .values("sender_id")[:1]
+                )
+            )
+            .values_list("pk", "writer")
+        )
+        if groups
+        else {}
+    )
+    chosen: dict[int, Member] = {}
+    for cid, members in others.items():
+        writer = last_writer.get(cid)
+        chosen[cid] = next((m for m in members if m.pk == writer), members[0])
+    return chosen

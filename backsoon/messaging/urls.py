@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import saved_reply_views, views
 
 app_name = "messaging"
 urlpatterns = [
@@ -8,6 +8,17 @@ urlpatterns = [
     path("messaging/new/", views.new, name="new"),
     path("messaging/list/", views.list_fragment, name="list"),
     path("messaging/bulk/", views.bulk, name="bulk"),
+    path("messaging/replies/", saved_reply_views.saved_replies, name="saved_replies"),
+    path(
+        "messaging/replies/<int:reply_id>/",
+        saved_reply_views.saved_reply_edit,
+        name="saved_reply_edit",
+    ),
+    path(
+        "messaging/replies/<int:reply_id>/delete/",
+        saved_reply_views.saved_reply_delete,
+        name="saved_reply_delete",
+    ),
     path("messaging/<int:conversation_id>/", views.conversation, name="conversation"),
     path("messaging/<int:conversation_id>/send/", views.send, name="send"),
     path("messaging/<int:conversation_id>/messages/", views.messages_fragment, name="messages"),

@@ -36,7 +36,7 @@ from backsoon.web.net import current_member, not_found_page, with_retry_after
 
 from . import actions, queries
 from .forms import AddMembersForm, MessageForm, NewConversationForm, parse_usernames
-from .models import Conversation, Message, Participant
+from .models import Conversation, Message, Participant, SavedReply
 
 MESSAGES_SHOWN = 50
 CONVERSATIONS_SHOWN = 50
@@ -298,6 +298,8 @@ def _list_context(
         else [],
         "list_url": where.url("messaging:list", active=active_id, limit=limit),
         "bulk_choices": _bulk_choices(where.folder),
+        # "Reply with a saved reply" in the bulk bar (TRIAGE C3).
+        "saved_replies": list(queries.saved_replies_of(member).only("pk", "name")),
         "matching": matching,
         "group_action": "decline" if where.folder == Folder.REQUESTS else "archive",
     }
@@ -426,6 +428,10 @@ def _conversation_page(
     has_earlier = len(batch) > MESSAGES_SHOWN
     shown = batch[:MESSAGES_SHOWN][::-1]
     rows = message_rows(shown, viewer=member, last_read_id=last_read_id)
+    # The list beside it has read the saved replies' names: no more queries without any.
+    saved = _saved_replies_for(member, conversation) if me and listing["saved_replies"] else []
+    if form is None and saved:
+        form = _form_with_saved_reply(request, saved)
     context = {
         **listing,
         "conversation": conversation,
@@ -443,8 +449,41 @@ def _conversation_page(
         "mine": me,
         "is_request": me is not None and me.folder == Folder.REQUESTS,
         "conversation_labels": _label_chips(me.labels) if me is not None else [],
+        "saved_replies": saved,
     }
     return render(request, "messaging/conversation.html", context, status=status)
+
+
+def _saved_replies_for(member: Member, conversation: Conversation) -> list[dict[str, Any]]:
+    """The member's saved replies as they would be sent in ``conversation`` (TRIAGE
+    C3): ``{pk, name, text}``, ``{first_name}`` filled for the member being answered.
+    Two queries when there are any, one when there are none."""
+    replies: list[SavedReply] = list(queries.saved_replies_of(member))
+    if not replies:
+        return []
+    to = queries.addressees(member, [conversation.pk]).get(conversation.pk)
+    first_name = to.first_name if to is not None else ""
+    return [
+        {
+            "pk": r.pk,
+            "name": r.name,
+            "text": actions.saved_reply_text(r.body, first_name=first_name),
+        }
+        for r in replies
+    ]
+
+
+def _form_with_saved_reply(request: HttpRequest, saved: list[dict[str, Any]]) -> MessageForm | None:
+    """The compose form holding the saved reply of ``?reply=<id>`` (TRIAGE C3: works
+    without JavaScript); None without one, or for one that is not the member's."""
+    try:
+        reply_id = _int_param(request.GET.get("reply"))
+    except ValueError:
+        return None
+    chosen = next((r for r in saved if r["pk"] == reply_id), None)
+    if chosen is None:
+        return None
+    return MessageForm(initial={"body": chosen["text"]})
 
 
 @login_required
@@ -709,7 +748,15 @@ def bulk(request: HttpRequest) -> HttpResponse:
     where = ListFilter.parse(request.POST)
     back = where.url()
     action = request.POST.get("action", "")
-    if action not in dict(_bulk_choices(where.folder)):
+    template: int | None = None
+    if action.startswith("reply:"):
+        # "Reply with a saved reply" (TRIAGE C3): ``reply:<saved reply id>``.
+        try:
+            template = _int_param(action.removeprefix("reply:"))
+        except ValueError:
+            template = None
+        action = "reply" if template else ""
+    if action != "reply" and action not in dict(_bulk_choices(where.folder)):
         return _problem(
             request, _("Pick an action first."), status=400, back=back, code="invalid_action"
         )
@@ -721,6 +768,7 @@ def bulk(request: HttpRequest) -> HttpResponse:
                 folder=where.folder,
                 label=where.label,
                 similar=where.similar,
+                template=template,
             )
             # A group of similar texts that was cleared: back to the whole folder.
             back = ListFilter(folder=where.folder, label=where.label).url()
@@ -730,7 +778,9 @@ def bulk(request: HttpRequest) -> HttpResponse:
             if not ids:
                 messages.warning(request, _("Select at least one conversation."))
                 return redirect(back)
-            changed = actions.conversations_bulk(member=member, action=action, ids=ids)
+            changed = actions.conversations_bulk(
+                member=member, action=action, ids=ids, template=template
+            )
     except ValueError:
         return _problem(
             request,
@@ -741,11 +791,13 @@ def bulk(request: HttpRequest) -> HttpResponse:
         )
     except DomainError as exc:
         return _problem(request, error_text(exc), status=exc.status, back=back, code=exc.code)
-    messages.success(
-        request,
-        ngettext("%(count)s conversation changed.", "%(count)s conversations changed.", changed)
-        % {"count": changed},
-    )
+    if action == "reply":
+        done = ngettext("%(count)s reply sent.", "%(count)s replies sent.", changed)
+    else:
+        done = ngettext(
+            "%(count)s conversation changed.", "%(count)s conversations changed.", changed
+        )
+    messages.success(request, done % {"count": changed})
     return redirect(back)
 
 

@@ -24,7 +24,8 @@ import pytest
 from backsoon.accounts.models import ApiToken
 from backsoon.away.calendar.models import CalendarFeed
 from backsoon.away.models import Absence
-from backsoon.messaging.models import Message, Participant
+from backsoon.messaging.actions import saved_reply_create
+from backsoon.messaging.models import Message, Participant, SavedReply
 from backsoon.network.actions import block_create
 from backsoon.network.models import Invitation
 from backsoon.notifications.models import Notification
@@ -97,6 +98,14 @@ def _unchanged_invitations(world: World) -> None:
 
 def _direct_in_the_inbox(world: World) -> None:
     assert Participant.objects.get(conversation=world.direct, member=world.alice).folder == "inbox"
+
+
+def _alice_template(world: World) -> dict[str, Any]:
+    """One of alice's saved replies (TRIAGE C3), made when a case asks for it."""
+    found = SavedReply.objects.filter(member=world.alice).first()
+    if found is None:
+        found = saved_reply_create(member=world.alice, name="Thanks", body="Hi {first_name}")
+    return {"template_id": found.pk}
 
 
 def _unread_notifications(world: World) -> None:
@@ -279,6 +288,17 @@ CASES: list[Case] = [
         body=lambda w: {"action": "archive", "ids": [w.direct.pk]},
         untouched=_direct_in_the_inbox,
     ),
+    # -- saved replies (TRIAGE C3) --------------------------------------------------
+    Case("GET", "/me/templates", "self"),
+    Case("POST", "/me/templates", "self", body=lambda w: {"name": "x", "body": "y"}, ok=201),
+    Case(
+        "PATCH",
+        "/me/templates/{template_id}",
+        "owned",
+        params=_alice_template,
+        body=lambda w: {"body": "changed by someone"},
+    ),
+    Case("DELETE", "/me/templates/{template_id}", "owned", params=_alice_template, ok=204),
     Case(
         "GET",
         "/conversations/{conversation_id}",
@@ -484,6 +504,7 @@ def _snapshot(world: World) -> dict[str, Any]:
             ApiToken.objects.filter(member=world.alice).values_list("pk", "revoked_at")
         ),
         "password": world.alice.__class__.objects.get(pk=world.alice.pk).password,
+        "templates": sorted(SavedReply.objects.values_list("pk", "name", "body")),
     }
 
 
@@ -623,3 +644,24 @@ def test_a_block_holds_in_a_group_someone_else_started(world):
     assert bodies("mallory") == ["from mallory"]
     assert bodies("carol") == ["from mallory", "from alice"]
     assert _as(world, "alice").get("/conversations/unread").json()["unread"] == unread_before
+
+
+def test_a_bulk_reply_to_ids_that_are_not_yours_sends_nothing(world):
+    """TRIAGE C3: ``reply`` skips ids that are not the caller's, as every bulk action,
+    and another member's saved reply is not found."""
+    mallory = _as(world, "mallory")
+    before = _snapshot(world)
+    response = mallory.post(
+        "/conversations/bulk", {"action": "reply", "ids": [world.direct.pk], "body": "hi"}
+    )
+    assert response.json() == {"sent": 0}
+    template = _alice_template(world)["template_id"]
+    assert_error(
+        mallory.post(
+            "/conversations/bulk",
+            {"action": "reply", "ids": [world.direct.pk], "template": template},
+        ),
+        404,
+        "template_not_found",
+    )
+    assert _snapshot(world)["messages"] == before["messages"]

@@ -111,8 +111,20 @@ def _url(path: str, world: World) -> str:
         comment_id=world.comment.pk,
         feed_id=world.feed.pk,
         token_id=world.api_token.pk,
+        template_id=_template_id(world),
         username="bob",
     )
+
+
+def _template_id(world: World) -> int:
+    """One of alice's saved replies (TRIAGE C3)."""
+    from backsoon.messaging.actions import saved_reply_create
+    from backsoon.messaging.models import SavedReply
+
+    found = SavedReply.objects.filter(member=world.alice).first()
+    if found is None:
+        found = saved_reply_create(member=world.alice, name="Thanks", body="Hi {first_name}")
+    return found.pk
 
 
 def test_every_api_operation_refuses_a_body_over_1_mb(world):

@@ -19,7 +19,7 @@ from django.test import Client
 from django.urls import reverse
 
 from backsoon.network.actions import block_create
-from tests.security.test_authz_matrix import ICS, MISSING, _snapshot
+from tests.security.test_authz_matrix import ICS, MISSING, _alice_template, _snapshot
 from tests.security.urls import site_routes
 from tests.security.world import World, build_world
 
@@ -107,6 +107,19 @@ WEB_CASES: list[WebCase] = [
         "post",
         "owned",
         lambda w: {"conversation_id": w.direct.pk, "action": "archive"},
+    ),
+    WebCase(
+        "messaging:saved_reply_edit",
+        "post",
+        "owned",
+        lambda w: {"reply_id": _alice_template(w)["template_id"]},
+        {"name": "defaced", "body": "defaced"},
+    ),
+    WebCase(
+        "messaging:saved_reply_delete",
+        "post",
+        "owned",
+        lambda w: {"reply_id": _alice_template(w)["template_id"]},
     ),
     WebCase("notifications:read", "post", "owned", _notif),
     WebCase("notifications:open", "post", "owned", _notif),

@@ -398,8 +398,8 @@ def test_conversation_list_query_count_is_pinned(alice, django_assert_max_num_qu
     send(alice, group, "hi team")
     client = logged_in(alice)
     # session, member, inbox (2), badges (2), header counts (messages, requests,
-    # invitations, notifications: 4), away banner (1)
-    with django_assert_max_num_queries(11):
+    # invitations, notifications: 4), away banner (1), saved replies for the bulk bar (1)
+    with django_assert_max_num_queries(12):
         response = client.get("/messaging/")
     assert len(response.context["rows"]) == 13
 
@@ -414,10 +414,11 @@ def test_conversation_page_query_count_is_pinned(alice, bob, django_assert_max_n
         send(other, direct(other, alice), "hi")
     client = logged_in(alice)
     # session, member, conversation, participants, messages, inbox (2), badges (2),
-    # header counts (4), away banner (1); opening it unread also marks it read (5).
-    with django_assert_max_num_queries(19):
+    # header counts (4), away banner (1), saved replies (1); opening it unread also
+    # marks it read (5).
+    with django_assert_max_num_queries(20):
         response = client.get(f"/messaging/{conversation.pk}/")
     assert response.status_code == 200
-    # Once read, opening it again writes nothing.
-    with django_assert_max_num_queries(14):
+    # Once read, opening it again writes nothing (one more read: the saved replies).
+    with django_assert_max_num_queries(15):
         client.get(f"/messaging/{conversation.pk}/")

@@ -279,6 +279,23 @@
     else form.submit();
   });
 
+  // "Insert saved reply" (TRIAGE C3): without JavaScript the GET form reloads the
+  // page with the reply in the compose box; with it, the reply (filled by the server)
+  // goes in at the cursor and what was typed stays.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!(form instanceof HTMLFormElement) || !form.hasAttribute("data-insert-reply")) return;
+    var option = form.querySelector("select option:checked");
+    var box = document.querySelector(".compose-form textarea");
+    if (!option || !box) return;
+    event.preventDefault();
+    var text = option.getAttribute("data-text") || "";
+    var start = box.selectionStart || 0, end = box.selectionEnd || 0;
+    box.value = box.value.slice(0, start) + text + box.value.slice(end);
+    box.focus();
+    box.selectionStart = box.selectionEnd = start + text.length;
+  });
+
   if (pane && !pane.dataset.paused) showLatest();
   connect();
 })();
