@@ -334,14 +334,14 @@ def digest_invitations_respond(
         rest: every pending one of the window ("ignore the rest").
 
     Returns:
-        The ids of the invitations answered; each is answered through the network
-        app's one path, in chunks (``backsoon.db.chunks``).
+        The ids of the invitations answered: those that matched when asked, each
+        answered through the network app's one path, in chunks of ``CHUNK``.
 
     Raises:
         NotFound: not the member's absence.
         Invalid: no selection at all.
     """
-    from backsoon.db.chunks import chunked_ids
+    from backsoon.db.chunks import CHUNK
     from backsoon.network.actions import invitations_bulk_respond
     from backsoon.network.models import Invitation
     from backsoon.network.queries import invitations_filtered
@@ -372,9 +372,14 @@ def digest_invitations_respond(
         max_mutual=max_mutual,
         has_note=has_note,
     )
+    # What matches now, read once: accepting adds connections, and with them mutual
+    # ones, so reading chunk after chunk would let the filter grow while it runs.
+    chosen = list(pending.order_by("pk").values_list("pk", flat=True))
     done: list[int] = []
-    for chunk in chunked_ids(pending):
-        answered = invitations_bulk_respond(member=member, invitation_ids=chunk, accept=accept)
+    for at in range(0, len(chosen), CHUNK):
+        answered = invitations_bulk_respond(
+            member=member, invitation_ids=chosen[at : at + CHUNK], accept=accept
+        )
         done.extend(inv.pk for inv in answered)
     return done
 
