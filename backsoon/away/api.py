@@ -190,7 +190,7 @@ class DigestInvitation(Schema):
 
 
 class DigestNext(Schema):
-    """The cursor of each list's next page (with ``limit``); null at the end."""
+    """The cursor of each list's next page (with ``per_list``); null at the end."""
 
     messages_from_connections: str | None
     messages_from_others: str | None
@@ -202,9 +202,11 @@ class DigestNext(Schema):
 
 
 class DigestQuery(Schema):
-    """Paging (TRIAGE C4): without ``limit`` every list is whole, as before."""
+    """Paging (TRIAGE C4): with ``per_list``, each list holds at most that many items
+    from its own cursor; without it every list is whole, as before. (Not ``limit``: the
+    digest is one object of many lists, not a Page.)"""
 
-    limit: int | None = Field(None, ge=1, le=200)
+    per_list: int | None = Field(None, ge=1, le=200)
     messages_from_connections_cursor: str | None = Field(None, max_length=12)
     messages_from_others_cursor: str | None = Field(None, max_length=12)
     invitations_cursor: str | None = Field(None, max_length=12)
@@ -268,11 +270,11 @@ def absence_digest(
 ) -> dict[str, Any]:
     """What arrived while away, most important first (AWAY-SPEC D1): messages from
     connections, other messages, invitations, mentions, comments, reactions; each
-    item says whether it was handled, and with ``limit`` each list pages (TRIAGE C4)."""
+    item says whether it was handled, and with ``per_list`` each list pages (TRIAGE C4)."""
     member = api_member(request)
     absence = queries.absence_for_member(member, absence_id)
     cursors = {name: getattr(params, f"{name}_cursor") for name in PAGED_LISTS}
-    return digest_payload(digest_for(member, absence), limit=params.limit, cursors=cursors)
+    return digest_payload(digest_for(member, absence), limit=params.per_list, cursors=cursors)
 
 
 @router.post(

@@ -59,11 +59,11 @@ def test_C4_every_section_pages_on_the_web_and_in_the_api(alice):
     assert second.count('data-testid="digest-conversation-') == 2
     assert 'data-testid="pager-others"' in first
     api = Api(alice)
-    page = api.get(f"/me/absences/{absence.pk}/digest", limit=5).json()
+    page = api.get(f"/me/absences/{absence.pk}/digest", per_list=5).json()
     assert len(page["messages_from_others"]) == 5
     cursor = page["next"]["messages_from_others"]
     rest = api.get(
-        f"/me/absences/{absence.pk}/digest", limit=5, messages_from_others_cursor=cursor
+        f"/me/absences/{absence.pk}/digest", per_list=5, messages_from_others_cursor=cursor
     ).json()
     assert len(rest["messages_from_others"]) == 5
     seen = {c["conversation"] for c in page["messages_from_others"]}
@@ -71,7 +71,9 @@ def test_C4_every_section_pages_on_the_web_and_in_the_api(alice):
     whole = api.get(f"/me/absences/{absence.pk}/digest").json()
     assert len(whole["messages_from_others"]) == 12
     assert whole["next"]["messages_from_others"] is None
-    assert_error(api.get(f"/me/absences/{absence.pk}/digest", limit=5, invitations_cursor="x"), 422)
+    assert_error(
+        api.get(f"/me/absences/{absence.pk}/digest", per_list=5, invitations_cursor="x"), 422
+    )
 
 
 def test_C4_items_say_whether_they_were_handled_and_are_handled_in_place(alice):
