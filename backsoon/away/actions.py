@@ -316,40 +316,198 @@ def digest_invitations_respond(
     accept: bool,
     ids: list[int] | None = None,
     min_mutual: int | None = None,
+    max_mutual: int | None = None,
+    label: str | None = None,
+    has_note: bool | None = None,
+    rest: bool = False,
 ) -> list[int]:
-    """Accept or ignore, in bulk, pending invitations listed in an absence's digest (I3).
+    """Accept or ignore, in bulk, pending invitations listed in an absence's digest
+    (I3, TRIAGE C2, C4): those received in the absence's window and still pending.
 
     Args:
         ids: only these invitations (others in the list that are not in the digest
             are skipped).
-        min_mutual: only invitations from members sharing at least this many
-            connections ("accept all from people with 3+ mutual connections").
+        min_mutual, max_mutual: only invitations from members sharing at least / at
+            most this many connections ("accept all from people with 3+ mutual").
+        label: only invitations carrying this label (TRIAGE L1-L5).
+        has_note: only those with (True) or without (False) a personal note.
+        rest: every pending one of the window ("ignore the rest").
 
     Returns:
-        The ids of the invitations answered.
+        The ids of the invitations answered: those that matched when asked, each
+        answered through the network app's one path, in chunks of ``CHUNK``.
 
     Raises:
         NotFound: not the member's absence.
-        Invalid: neither ``ids`` nor ``min_mutual`` given.
+        Invalid: no selection at all.
     """
+    from backsoon.db.chunks import CHUNK
     from backsoon.network.actions import invitations_bulk_respond
+    from backsoon.network.models import Invitation
+    from backsoon.network.queries import invitations_filtered
 
-    from .digest import digest_for
+    from .digest import window_of
 
-    if ids is None and min_mutual is None:
+    filters = (min_mutual, max_mutual, label, has_note)
+    if ids is None and all(f is None for f in filters) and not rest:
         raise Invalid(
             gettext("Choose invitations, or a minimum of mutual connections."), code="no_selection"
         )
     absence = queries.absence_for_member(member, absence_id)
-    pending = digest_for(member, absence).invitations
-    chosen = [
-        entry["id"]
-        for entry in pending
-        if (ids is None or entry["id"] in ids)
-        and (min_mutual is None or entry["mutual_connections"] >= min_mutual)
-    ]
-    done = invitations_bulk_respond(member=member, invitation_ids=chosen, accept=accept)
-    return [inv.pk for inv in done]
+    start, end = window_of(absence)
+    pending = Invitation.objects.filter(
+        to_member=member,
+        status=Invitation.Status.PENDING,
+        created_at__gte=start,
+        created_at__lt=end,
+    )
+    if ids is not None:
+        pending = pending.filter(pk__in=list(ids))
+    pending = invitations_filtered(
+        pending,
+        member_id=member.pk,
+        box="received",
+        label=label,
+        min_mutual=min_mutual,
+        max_mutual=max_mutual,
+        has_note=has_note,
+    )
+    # What matches now, read once: accepting adds connections, and with them mutual
+    # ones, so reading chunk after chunk would let the filter grow while it runs.
+    chosen = list(pending.order_by("pk").values_list("pk", flat=True))
+    done: list[int] = []
+    for at in range(0, len(chosen), CHUNK):
+        answered = invitations_bulk_respond(
+            member=member, invitation_ids=chosen[at : at + CHUNK], accept=accept
+        )
+        done.extend(inv.pk for inv in answered)
+    return done
+
+
+DIGEST_CONVERSATION_ACTIONS = ("archive", "decline", "accept", "read", "rest")
+DIGEST_REPLY_MAX = 200
+
+
+def digest_conversations_handle(
+    *,
+    member: Member,
+    absence_id: int,
+    action: str,
+    ids: list[int] | None = None,
+    section: str | None = None,
+) -> int:
+    """Handle conversations of an absence's digest (TRIAGE C4): those of ``ids``, or,
+    with ``action="rest"``, every one of ``section`` ("connections" or "others") that
+    is not handled yet: requests are declined, other conversations archived.
+
+    "The rest" never archives or declines a conversation labelled ``known`` (L1): only
+    naming it by id does. Changes go through ``conversations_bulk`` in chunks.
+
+    Returns:
+        How many conversations changed.
+
+    Raises:
+        NotFound: not the member's absence. Invalid: unknown action or section, or
+        no selection.
+    """
+    from backsoon.messaging.actions import BULK_IDS_MAX, conversations_bulk
+
+    from .digest import conversations_in, window_of
+
+    if action not in DIGEST_CONVERSATION_ACTIONS:
+        raise Invalid(
+            gettext("Unknown action: %(action)s.") % {"action": action}, code="invalid_action"
+        )
+    absence = queries.absence_for_member(member, absence_id)
+    connections, others = conversations_in(member, *window_of(absence))
+    listed = connections + others
+    plan: dict[str, list[int]] = {}
+    if action == "rest":
+        if section not in ("connections", "others"):
+            raise Invalid(gettext("Choose a section."), code="bad_section")
+        for item in connections if section == "connections" else others:
+            if item.handled or item.known:
+                continue
+            plan.setdefault("decline" if item.request else "archive", []).append(
+                item.conversation_id
+            )
+    else:
+        if not ids:
+            raise Invalid(gettext("Choose conversations."), code="no_selection")
+        wanted = set(ids)
+        plan[action] = [c.conversation_id for c in listed if c.conversation_id in wanted]
+    changed = 0
+    for name, chosen in plan.items():
+        for at in range(0, len(chosen), BULK_IDS_MAX):
+            changed += conversations_bulk(
+                member=member, action=name, ids=chosen[at : at + BULK_IDS_MAX]
+            )
+    return changed
+
+
+def digest_reply_rest(*, member: Member, absence_id: int, body: str) -> int:
+    """Answer, with ``body``, every conversation from a connection in an absence's
+    digest that the member has not replied to, archived or declined yet (TRIAGE C4):
+    each gets an ordinary message through ``message_send``, counted by the message
+    limits, at most ``DIGEST_REPLY_MAX`` in one action (as TRIAGE C3's saved replies).
+    ``{first_name}`` is filled in with each one's first sender's first name.
+
+    Returns:
+        How many messages were sent.
+
+    Raises:
+        NotFound: not the member's absence. Invalid: an empty text.
+    """
+    from backsoon.errors import Forbidden
+    from backsoon.messaging.actions import message_send
+
+    from .digest import conversations_in, window_of
+
+    if not body.strip():
+        raise Invalid(gettext("Write a reply first."), code="empty_body")
+    absence = queries.absence_for_member(member, absence_id)
+    connections, _others = conversations_in(member, *window_of(absence))
+    waiting = [c for c in connections if not c.handled][:DIGEST_REPLY_MAX]
+    sent = 0
+    for item in waiting:
+        first = item.senders[0]
+        first_name = str(first.get("display_name", "")).split(" ")[0] if first else ""
+        # Only {first_name} is filled in; any other brace text stays as written (C3).
+        text = body.replace("{first_name}", first_name)
+        try:
+            message_send(sender=member, conversation_id=item.conversation_id, body=text)
+        except (Forbidden, NotFound, Conflict, Invalid):
+            continue
+        sent += 1
+    return sent
+
+
+def digest_notifications_read(
+    *, member: Member, absence_id: int, ids: list[int] | None = None
+) -> int:
+    """Mark read the member's notifications since the absence began (TRIAGE C4): those
+    of ``ids``, or all of them ("mark the rest read"), in chunks.
+
+    Returns:
+        How many were marked read.
+
+    Raises:
+        NotFound: not the member's absence.
+    """
+    from backsoon.db.chunks import chunked_ids
+    from backsoon.notifications.actions import notifications_mark_read
+
+    absence = queries.absence_for_member(member, absence_id)
+    unread = Notification.objects.filter(
+        recipient=member, read_at__isnull=True, created_at__gte=absence.starts_at
+    )
+    if ids is not None:
+        unread = unread.filter(pk__in=list(ids))
+    changed = 0
+    for chunk in chunked_ids(unread):
+        with transaction.atomic():
+            changed += notifications_mark_read(member=member, ids=chunk)
+    return changed
 
 
 WELCOME_BACK_WITHIN = timedelta(days=7)

@@ -14,7 +14,7 @@ from backsoon.pagination import keyset_page
 from backsoon.schemas import ErrorOut, Id, MemberOut, Page, PageParams
 
 from . import actions, queries
-from .digest import digest_for, digest_payload
+from .digest import PAGED_LISTS, digest_for, digest_payload
 from .models import Absence
 
 router = Router(tags=["absences"])
@@ -171,6 +171,9 @@ class DigestConversation(Schema):
     first_at: datetime
     last_at: datetime
     link: str
+    folder: str
+    known: bool
+    handled: list[Literal["replied", "archived", "declined", "accepted"]]
 
 
 class DigestInvitation(Schema):
@@ -182,6 +185,35 @@ class DigestInvitation(Schema):
     created_at: datetime
     mutual_connections: int
     link: str
+    labels: list[str]
+    handled: Literal["accepted", "ignored"] | None
+
+
+class DigestNext(Schema):
+    """The cursor of each list's next page (with ``per_list``); null at the end."""
+
+    messages_from_connections: str | None
+    messages_from_others: str | None
+    invitations: str | None
+    invitations_answered: str | None
+    auto_accepted: str | None
+    mentions: str | None
+    comments: str | None
+
+
+class DigestQuery(Schema):
+    """Paging (TRIAGE C4): with ``per_list``, each list holds at most that many items
+    from its own cursor; without it every list is whole, as before. (Not ``limit``: the
+    digest is one object of many lists, not a Page.)"""
+
+    per_list: int | None = Field(None, ge=1, le=200)
+    messages_from_connections_cursor: str | None = Field(None, max_length=12)
+    messages_from_others_cursor: str | None = Field(None, max_length=12)
+    invitations_cursor: str | None = Field(None, max_length=12)
+    invitations_answered_cursor: str | None = Field(None, max_length=12)
+    auto_accepted_cursor: str | None = Field(None, max_length=12)
+    mentions_cursor: str | None = Field(None, max_length=12)
+    comments_cursor: str | None = Field(None, max_length=12)
 
 
 class DigestMention(Schema):
@@ -221,20 +253,28 @@ class DigestOut(Schema):
     messages_from_connections: list[DigestConversation]
     messages_from_others: list[DigestConversation]
     invitations: list[DigestInvitation]
+    invitations_answered: list[DigestInvitation]
     auto_accepted: list[DigestInvitation]
     auto_replies_sent: int
     mentions: list[DigestMention]
     comments: list[DigestComments]
     reactions: DigestReactions
+    next: DigestNext
 
 
-@router.get("/{absence_id}/digest", response={200: DigestOut, 404: ErrorOut}, by_alias=True)
-def absence_digest(request: HttpRequest, absence_id: int) -> dict[str, Any]:
+@router.get(
+    "/{absence_id}/digest", response={200: DigestOut, 404: ErrorOut, 422: ErrorOut}, by_alias=True
+)
+def absence_digest(
+    request: HttpRequest, absence_id: int, params: Query[DigestQuery]
+) -> dict[str, Any]:
     """What arrived while away, most important first (AWAY-SPEC D1): messages from
-    connections, other messages, invitations, mentions, comments, reactions."""
+    connections, other messages, invitations, mentions, comments, reactions; each
+    item says whether it was handled, and with ``per_list`` each list pages (TRIAGE C4)."""
     member = api_member(request)
     absence = queries.absence_for_member(member, absence_id)
-    return digest_payload(digest_for(member, absence))
+    cursors = {name: getattr(params, f"{name}_cursor") for name in PAGED_LISTS}
+    return digest_payload(digest_for(member, absence), limit=params.per_list, cursors=cursors)
 
 
 @router.post(

@@ -17,6 +17,17 @@ urlpatterns = [
         digest_views.digest_invitations,
         name="digest_invitations",
     ),
+    path(
+        "away/<int:absence_id>/digest/conversations/",
+        digest_views.digest_conversations,
+        name="digest_conversations",
+    ),
+    path("away/<int:absence_id>/digest/reply/", digest_views.digest_reply, name="digest_reply"),
+    path(
+        "away/<int:absence_id>/digest/notifications/",
+        digest_views.digest_notifications,
+        name="digest_notifications",
+    ),
     path("away/calendar/", calendar_views.calendar_page, name="calendar"),
     path("away/calendar/import/", calendar_views.calendar_import, name="calendar_import"),
     path("away/calendar/settings/", calendar_views.calendar_settings, name="calendar_settings"),

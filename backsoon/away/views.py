@@ -393,6 +393,8 @@ def absence_end(request: HttpRequest, absence_id: int) -> HttpResponse:
             _("Welcome back, %(name)s. Your automatic replies are off.")
             % {"name": member.first_name},
         )
+        # Coming back leads to what arrived meanwhile (TRIAGE C4, AWAY-SPEC D1).
+        return redirect("away:digest", absence_id=ended.pk)
     return redirect(safe_next(request) or reverse("away:index"))
 
 
