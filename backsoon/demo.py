@@ -886,6 +886,14 @@ class _Story:
             }
         )
         self.holiday = absence_create(member=self.trainer, data=data)
+        # What he prepared before leaving, to answer his contacts on return (TRIAGE C3).
+        from backsoon.messaging.actions import saved_reply_create
+
+        saved_reply_create(
+            member=self.trainer,
+            name="Back from holiday",
+            body="Hi {first_name}, thanks for your message! I'm back and will get to it this week.",
+        )
 
     def invitations(self) -> None:
         """Hundreds of invitations during the holiday, most with a note, from everywhere,

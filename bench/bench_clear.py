@@ -27,20 +27,22 @@ def main() -> None:
     from backsoon.away import actions
     from backsoon.away.models import Absence
     from backsoon.demo import DEMO_LOGIN, SMALL, demo_load
-    from tests.browser.clearing import REPLY, one_by_one_count
+    from backsoon.messaging.models import SavedReply
+    from tests.browser.clearing import one_by_one_count
 
     demo_load(scale=SMALL, quiet=True)
     trainer = Member.objects.get(username=DEMO_LOGIN)
     absence = Absence.objects.get(member=trainer)
     one_by_one = one_by_one_count(trainer, absence)
     kwargs = {"member": trainer, "absence_id": absence.pk}
+    saved = SavedReply.objects.filter(member=trainer).order_by("pk").first()
+    assert saved is not None, "the demo's trainer has a saved reply"
     # The journey's clicks, in its order: each is one action.
     plan = [
         lambda: actions.absence_end(member=trainer, absence_id=absence.pk),
-        lambda: actions.digest_invitations_respond(**kwargs, accept=True, min_mutual=1),
-        lambda: actions.digest_invitations_respond(**kwargs, accept=True, label="note"),
+        lambda: actions.digest_invitations_respond(**kwargs, accept=True, likely=True),
         lambda: actions.digest_invitations_respond(**kwargs, accept=False, rest=True),
-        lambda: actions.digest_reply_rest(**kwargs, body=REPLY),  # the saved-reply step
+        lambda: actions.digest_reply_rest(**kwargs, template=saved.pk),
         lambda: actions.digest_conversations_handle(**kwargs, action="rest", section="others"),
         lambda: actions.digest_notifications_read(**kwargs),
     ]

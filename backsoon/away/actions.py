@@ -320,6 +320,7 @@ def digest_invitations_respond(
     label: str | None = None,
     has_note: bool | None = None,
     rest: bool = False,
+    likely: bool = False,
 ) -> list[int]:
     """Accept or ignore, in bulk, pending invitations listed in an absence's digest
     (I3, TRIAGE C2, C4): those received in the absence's window and still pending.
@@ -332,6 +333,9 @@ def digest_invitations_respond(
         label: only invitations carrying this label (TRIAGE L1-L5).
         has_note: only those with (True) or without (False) a personal note.
         rest: every pending one of the window ("ignore the rest").
+        likely: those from people the member likely knows: at least one mutual
+            connection, or a personal note that is not a mass note (TRIAGE C5's
+            decision, one action).
 
     Returns:
         The ids of the invitations answered: those that matched when asked, each
@@ -349,7 +353,7 @@ def digest_invitations_respond(
     from .digest import window_of
 
     filters = (min_mutual, max_mutual, label, has_note)
-    if ids is None and all(f is None for f in filters) and not rest:
+    if ids is None and all(f is None for f in filters) and not rest and not likely:
         raise Invalid(
             gettext("Choose invitations, or a minimum of mutual connections."), code="no_selection"
         )
@@ -375,6 +379,20 @@ def digest_invitations_respond(
     # What matches now, read once: accepting adds connections, and with them mutual
     # ones, so reading chunk after chunk would let the filter grow while it runs.
     chosen = list(pending.order_by("pk").values_list("pk", flat=True))
+    if likely:
+        mutual = invitations_filtered(
+            pending,
+            member_id=member.pk,
+            box="received",
+            label=None,
+            min_mutual=1,
+            max_mutual=None,
+            has_note=None,
+        )
+        noted = pending.filter(note__gt="").exclude(label_codes__contains=",mass,")
+        chosen = sorted(
+            set(mutual.values_list("pk", flat=True)) | set(noted.values_list("pk", flat=True))
+        )
     done: list[int] = []
     for at in range(0, len(chosen), CHUNK):
         answered = invitations_bulk_respond(
@@ -445,41 +463,40 @@ def digest_conversations_handle(
     return changed
 
 
-def digest_reply_rest(*, member: Member, absence_id: int, body: str) -> int:
-    """Answer, with ``body``, every conversation from a connection in an absence's
-    digest that the member has not replied to, archived or declined yet (TRIAGE C4):
-    each gets an ordinary message through ``message_send``, counted by the message
-    limits, at most ``DIGEST_REPLY_MAX`` in one action (as TRIAGE C3's saved replies).
-    ``{first_name}`` is filled in with each one's first sender's first name.
+def digest_reply_rest(
+    *, member: Member, absence_id: int, body: str | None = None, template: int | None = None
+) -> int:
+    """Answer every conversation from a connection in an absence's digest that the
+    member has not replied to, archived or declined yet (TRIAGE C4), with ``body`` or
+    the saved reply ``template`` (exactly one): messaging's bulk reply (C3), so each is
+    an ordinary message through ``message_send`` with ``{first_name}`` filled, at most
+    200 in one action.
 
     Returns:
         How many messages were sent.
 
     Raises:
-        NotFound: not the member's absence. Invalid: an empty text.
+        NotFound: not the member's absence, or not one of their saved replies.
+        Invalid: an empty text, or both or neither of ``body`` and ``template``.
     """
-    from backsoon.errors import Forbidden
-    from backsoon.messaging.actions import message_send
+    from backsoon.messaging.actions import conversations_bulk
 
     from .digest import conversations_in, window_of
 
-    if not body.strip():
+    if template is None and not (body or "").strip():
         raise Invalid(gettext("Write a reply first."), code="empty_body")
     absence = queries.absence_for_member(member, absence_id)
     connections, _others = conversations_in(member, *window_of(absence))
-    waiting = [c for c in connections if not c.handled][:DIGEST_REPLY_MAX]
-    sent = 0
-    for item in waiting:
-        first = item.senders[0]
-        first_name = str(first.get("display_name", "")).split(" ")[0] if first else ""
-        # Only {first_name} is filled in; any other brace text stays as written (C3).
-        text = body.replace("{first_name}", first_name)
-        try:
-            message_send(sender=member, conversation_id=item.conversation_id, body=text)
-        except (Forbidden, NotFound, Conflict, Invalid):
-            continue
-        sent += 1
-    return sent
+    waiting = [c.conversation_id for c in connections if not c.handled][:DIGEST_REPLY_MAX]
+    if not waiting:
+        return 0
+    return conversations_bulk(
+        member=member,
+        action="reply",
+        ids=waiting,
+        template=template,
+        body=None if template is not None else body,
+    )
 
 
 def digest_notifications_read(

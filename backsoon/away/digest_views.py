@@ -59,6 +59,16 @@ def _notifications(member: Any, absence: Any, request: HttpRequest) -> dict[str,
     return {"page": page, "rows": rows, "unread": since.filter(read_at__isnull=True).count()}
 
 
+SAVED_REPLY_BUTTONS = 5
+
+
+def _saved_replies(member: Any) -> list[Any]:
+    """The member's first saved replies, one button each under "Reply to the rest"."""
+    from backsoon.messaging.queries import saved_replies_of
+
+    return list(saved_replies_of(member)[:SAVED_REPLY_BUTTONS])
+
+
 @login_required
 @require_GET
 def digest(request: HttpRequest, absence_id: int) -> HttpResponse:
@@ -112,6 +122,7 @@ def digest(request: HttpRequest, absence_id: int) -> HttpResponse:
             "notifications": _notifications(member, absence, request),
             "chart": chart,
             "per_day_rows": per_day_rows,
+            "saved_replies": _saved_replies(member) if waiting["connections"] else [],
         },
     )
 
@@ -160,6 +171,8 @@ def digest_invitations(request: HttpRequest, absence_id: int) -> HttpResponse:
             filters["has_note"] = post["has_note"] == "true"
         if post.get("rest") == "1":
             filters["rest"] = True
+        if post.get("likely") == "1":
+            filters["likely"] = True
         if not filters:
             ids = [int(i) for i in post.getlist("ids")]
     except ValueError:
@@ -221,10 +234,16 @@ def digest_reply(request: HttpRequest, absence_id: int) -> HttpResponse:
 
     member = current_member(request)
     body = request.POST.get("body", "")[:5000]
+    raw_template = request.POST.get("template", "")
     try:
         queries.absence_for_member(member, absence_id)
         if request.POST.get("rest") == "1":
-            n = actions.digest_reply_rest(member=member, absence_id=absence_id, body=body)
+            n = actions.digest_reply_rest(
+                member=member,
+                absence_id=absence_id,
+                body=None if raw_template.isdigit() else body,
+                template=int(raw_template) if raw_template.isdigit() else None,
+            )
         else:
             raw = request.POST.get("conversation", "")
             if not raw.isdigit():

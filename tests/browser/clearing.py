@@ -11,8 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-REPLY = "Hi {first_name}, thanks for your message! I'm back and will get to it this week."
-
 
 def one_by_one_count(member: Any, absence: Any) -> dict[str, int]:
     """What one-by-one handling needs, read from the database before clearing: one
@@ -52,15 +50,11 @@ class Clicks:
 
 
 def reply_to_known_contacts(page: Any, clicks: Clicks) -> None:
-    """Reply to every known contact's conversation not answered yet.
-
-    THE SAVED-REPLY STEP. Until saved replies (TRIAGE C3, branch ``replies``) are merged,
-    this uses the digest's "Reply to the rest" form with the same text; once merged,
-    switch it to the saved-reply bulk action (``POST /conversations/bulk`` with
-    ``action: "reply"`` and ``template``) and keep it one click."""
+    """Reply to every known contact's conversation not answered yet with the saved
+    reply the trainer prepared (TRIAGE C3): one click on the digest's "Reply with
+    'Back from holiday'" (messaging's bulk reply through ``message_send``)."""
     form = page.get_by_test_id("rest-connections")
-    form.locator("textarea").fill(REPLY)
-    clicks.click(form.locator("button[type=submit]"), "reply to the known contacts")
+    clicks.click(form.get_by_test_id("rest-saved-reply").first, "reply with a saved reply")
 
 
 def clear_return_inbox(page: Any, base: str, clicks: Clicks) -> None:
@@ -69,15 +63,9 @@ def clear_return_inbox(page: Any, base: str, clicks: Clicks) -> None:
     page.goto(base + "/away/")
     clicks.click(page.get_by_test_id("away-end").first, "end now")
     assert "/digest/" in page.url, page.url
-    # Mutual connections first: accepting adds connections, and so mutual ones.
-    mutual = page.get_by_test_id("accept-mutual")
-    mutual.locator("input[name=min_mutual]").fill("1")
     clicks.click(
-        mutual.locator("button[type=submit]"), "accept invitations with a mutual connection"
-    )
-    clicks.click(
-        page.get_by_test_id("accept-note").locator("button[type=submit]"),
-        "accept invitations with a personal note (not mass)",
+        page.get_by_test_id("accept-likely").locator("button[type=submit]"),
+        "accept invitations with a mutual connection or a personal note (not mass)",
     )
     clicks.click(
         page.get_by_test_id("rest-invitations").locator("button[type=submit]"),
