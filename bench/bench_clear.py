@@ -27,6 +27,7 @@ def main() -> None:
     from backsoon.away import actions
     from backsoon.away.models import Absence
     from backsoon.demo import DEMO_LOGIN, SMALL, demo_load
+    from backsoon.messaging import digest
     from backsoon.messaging.models import SavedReply
     from tests.browser.clearing import one_by_one_count
 
@@ -42,8 +43,8 @@ def main() -> None:
         lambda: actions.absence_end(member=trainer, absence_id=absence.pk),
         lambda: actions.digest_invitations_respond(**kwargs, accept=True, likely=True),
         lambda: actions.digest_invitations_respond(**kwargs, accept=False, rest=True),
-        lambda: actions.digest_reply_rest(**kwargs, template=saved.pk),
-        lambda: actions.digest_conversations_handle(**kwargs, action="rest", section="others"),
+        lambda: digest.digest_reply_rest(**kwargs, template=saved.pk),
+        lambda: digest.digest_conversations_handle(**kwargs, action="rest", section="others"),
         lambda: actions.digest_notifications_read(**kwargs),
     ]
     for step in plan:

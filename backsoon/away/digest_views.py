@@ -200,68 +200,6 @@ def digest_invitations(request: HttpRequest, absence_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def digest_conversations(request: HttpRequest, absence_id: int) -> HttpResponse:
-    """Archive, decline, accept or mark read conversations of the digest, or "the rest"
-    of a section (requests declined, the others archived; never a known contact's)."""
-    member = current_member(request)
-    ids = _ids(request)
-    if ids is None:
-        messages.error(request, _("That selection is not valid."))
-        return _back(absence_id, request)
-    try:
-        n = actions.digest_conversations_handle(
-            member=member,
-            absence_id=absence_id,
-            action=request.POST.get("action", ""),
-            ids=ids or None,
-            section=request.POST.get("section"),
-        )
-    except NotFound:
-        return render(request, "web/not_found.html", status=404)
-    except DomainError as exc:
-        messages.error(request, error_text(exc))
-        return _back(absence_id, request)
-    _handled(request, n)
-    return _back(absence_id, request)
-
-
-@login_required
-@require_POST
-def digest_reply(request: HttpRequest, absence_id: int) -> HttpResponse:
-    """Reply in place: to one conversation of the digest (``conversation``), or with
-    ``rest=1`` to every connection's conversation not handled yet."""
-    from backsoon.messaging.actions import message_send
-
-    member = current_member(request)
-    body = request.POST.get("body", "")[:5000]
-    raw_template = request.POST.get("template", "")
-    try:
-        queries.absence_for_member(member, absence_id)
-        if request.POST.get("rest") == "1":
-            n = actions.digest_reply_rest(
-                member=member,
-                absence_id=absence_id,
-                body=None if raw_template.isdigit() else body,
-                template=int(raw_template) if raw_template.isdigit() else None,
-            )
-        else:
-            raw = request.POST.get("conversation", "")
-            if not raw.isdigit():
-                messages.error(request, _("That selection is not valid."))
-                return _back(absence_id, request)
-            message_send(sender=member, conversation_id=int(raw), body=body)
-            n = 1
-    except NotFound:
-        return render(request, "web/not_found.html", status=404)
-    except DomainError as exc:
-        messages.error(request, error_text(exc))
-        return _back(absence_id, request)
-    _handled(request, n)
-    return _back(absence_id, request)
-
-
-@login_required
-@require_POST
 def digest_notifications(request: HttpRequest, absence_id: int) -> HttpResponse:
     """Mark read the selected notifications since the absence began, or with ``rest=1``
     all of them."""

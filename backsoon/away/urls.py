@@ -18,12 +18,6 @@ urlpatterns = [
         name="digest_invitations",
     ),
     path(
-        "away/<int:absence_id>/digest/conversations/",
-        digest_views.digest_conversations,
-        name="digest_conversations",
-    ),
-    path("away/<int:absence_id>/digest/reply/", digest_views.digest_reply, name="digest_reply"),
-    path(
         "away/<int:absence_id>/digest/notifications/",
         digest_views.digest_notifications,
         name="digest_notifications",

@@ -1,9 +1,16 @@
 from django.urls import path
 
-from . import saved_reply_views, views
+from . import digest_views, saved_reply_views, views
 
 app_name = "messaging"
 urlpatterns = [
+    # The digest's conversation forms (away's page, messaging's writes: TRIAGE C4).
+    path(
+        "away/<int:absence_id>/digest/conversations/",
+        digest_views.digest_conversations,
+        name="digest_conversations",
+    ),
+    path("away/<int:absence_id>/digest/reply/", digest_views.digest_reply, name="digest_reply"),
     path("messaging/", views.index, name="index"),
     path("messaging/new/", views.new, name="new"),
     path("messaging/list/", views.list_fragment, name="list"),

@@ -131,13 +131,13 @@ WEB_CASES: list[WebCase] = [
         "away:digest_invitations", "post", "owned", _ended, {"action": "ignore", "min_mutual": "0"}
     ),
     WebCase(
-        "away:digest_conversations",
+        "messaging:digest_conversations",
         "post",
         "owned",
         _ended,
         {"action": "rest", "section": "others"},
     ),
-    WebCase("away:digest_reply", "post", "owned", _ended, {"rest": "1", "body": "hello"}),
+    WebCase("messaging:digest_reply", "post", "owned", _ended, {"rest": "1", "body": "hello"}),
     WebCase("away:digest_notifications", "post", "owned", _ended, {"rest": "1"}),
     WebCase("away:calendar_feed_delete", "post", "owned", _feed),
     WebCase("away:calendar_feed_sync", "post", "owned", _feed),

@@ -361,18 +361,20 @@ def test_P1_banner_shows_while_away_with_settings_link_and_end_now(alice):
     assert "csrfmiddlewaretoken" in banner.group(0)
 
 
-def test_A4_end_now_from_the_banner_returns_to_the_page_and_the_banner_goes(alice):
+def test_A4_end_now_from_the_banner_leads_to_the_digest_and_the_banner_goes(alice):
+    """TRIAGE C4: ending an absence leads to its digest, wherever it was ended from."""
     absence = make_absence(alice, hours_from_now=-1, hours=48)
     client = client_for(alice)
     response = client.post(f"/away/{absence.pk}/end/", {"next": "/search/?q=x"})
     assert response.status_code == 302
-    assert response["Location"] == "/search/?q=x"
+    assert response["Location"] == f"/away/{absence.pk}/digest/"
     absence.refresh_from_db()
     assert absence.ended_at is not None
     assert absence.state(timezone.now()) == "ended"
-    html = text(client.get("/search/?q=x"))
+    html = text(client.get(response["Location"]))
     assert 'data-testid="away-banner"' not in html
-    assert "Welcome back" in html
+    assert 'data-testid="digest-connections"' in html or "digest" in html
+    assert 'data-testid="away-banner"' not in text(client.get("/search/?q=x"))
 
 
 def test_A4_end_now_never_redirects_off_site(alice):
@@ -380,7 +382,7 @@ def test_A4_end_now_never_redirects_off_site(alice):
     response = client_for(alice).post(
         f"/away/{absence.pk}/end/", {"next": "https://evil.example/phish"}
     )
-    assert response["Location"] == "/away/"
+    assert response["Location"] == f"/away/{absence.pk}/digest/"
 
 
 def test_A4_ending_twice_is_not_an_error(alice):
