@@ -64,12 +64,22 @@ class BacksoonAPI(NinjaAPI):
     def get_openapi_schema(
         self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None
     ) -> Any:
-        """The schema, with the common error answers (COMMON_ERRORS) on every operation."""
+        """The schema, with the common error answers (COMMON_ERRORS) on every operation.
+
+        Ninja keys an operation's responses by ``int`` status; they are turned into
+        the strings OpenAPI expects before the common answers are added, so that an
+        answer an operation declares itself (say 422) is not written a second time
+        under the same key in ``openapi.json`` (strict YAML and JSON loaders, such as
+        the docs page's, refuse duplicated keys).
+        """
         schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
         error = {"$ref": "#/components/schemas/ErrorOut"}
         for operations in schema.get("paths", {}).values():
             for operation in operations.values():
-                responses = operation.setdefault("responses", {})
+                responses = {
+                    str(status): answer for status, answer in operation.get("responses", {}).items()
+                }
+                operation["responses"] = responses
                 for status, description in COMMON_ERRORS.items():
                     if status == "401" and not operation.get("security"):
                         continue
