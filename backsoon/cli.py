@@ -151,7 +151,7 @@ def _worker(args: argparse.Namespace) -> int:
 
     from django.core.management import call_command
 
-    from backsoon.tasks import run_scheduler
+    from backsoon.tasks import job_log_one_line, run_scheduler
 
     if not args.no_migrate:
         call_command("migrate", interactive=False, verbosity=0)
@@ -161,6 +161,7 @@ def _worker(args: argparse.Namespace) -> int:
             "jobs reach no open page; `backsoon serve` runs the jobs itself in that case.",
             flush=True,
         )
+    job_log_one_line()
     stop = threading.Event()
     scheduler = threading.Thread(target=run_scheduler, args=(stop,), daemon=True, name="scheduler")
     scheduler.start()

@@ -2,6 +2,10 @@
 
 ``backsoon worker`` runs the database worker and, beside it, a scheduler that
 enqueues each periodic job once per period, whatever the number of workers.
+
+Logging (``job_log_one_line``): one line per job that did something, e.g.
+``absences_tick: welcomed=1 reminded=0``; nothing for a periodic job that found
+nothing to do; failures in full, as django-tasks logs them.
 """
 
 from __future__ import annotations
@@ -95,3 +99,54 @@ def run_scheduler(stop: threading.Event, *, every: float = 15.0) -> None:
         finally:
             close_old_connections()
         stop.wait(every)
+
+
+def job_did_something(return_value: Any) -> bool:
+    """Whether a job's return value says it did something: a non-zero count, a
+    dict with one, a non-empty string (a feed's sync status)."""
+    if isinstance(return_value, dict):
+        return any(return_value.values())
+    return bool(return_value)
+
+
+def job_summary(return_value: Any) -> str:
+    """The job's return value as the rest of its log line."""
+    if isinstance(return_value, dict):
+        return " ".join(f"{key}={value}" for key, value in return_value.items())
+    return str(return_value)
+
+
+# django-tasks logs every job twice at INFO ("state=RUNNING", "state=SUCCESSFUL"):
+# with two periodic jobs a minute, that is four lines a minute of nothing.
+class _DropRoutineTaskLines(logging.Filter):
+    """Drops django-tasks' INFO lines about each job; keeps warnings and failures."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno > logging.INFO or not str(record.msg).startswith("Task id=")
+
+
+def _log_finished_job(sender: Any, task_result: Any, **kwargs: Any) -> None:
+    from django_tasks_db.compat import TaskResultStatus
+
+    if task_result.status != TaskResultStatus.SUCCESSFUL:
+        return  # django-tasks logs failures with their traceback
+    value = task_result.return_value
+    if job_did_something(value):
+        name = task_result.task.module_path.rsplit(".", 1)[-1]
+        log.info("%s: %s", name, job_summary(value))
+
+
+_ONE_LINE = _DropRoutineTaskLines()
+
+
+def job_log_one_line() -> None:
+    """Log one line per job that did something (``backsoon worker`` and the jobs
+    inside ``backsoon serve``), instead of django-tasks' two per job. Idempotent."""
+    from django_tasks_db.compat import TASKS_LOGGER, task_finished
+
+    logger = logging.getLogger(TASKS_LOGGER)
+    if _ONE_LINE not in logger.filters:
+        logger.addFilter(_ONE_LINE)
+    if log.getEffectiveLevel() > logging.INFO:
+        log.setLevel(logging.INFO)
+    task_finished.connect(_log_finished_job, dispatch_uid="backsoon.tasks.one_line")

@@ -169,8 +169,9 @@ def start_jobs_in_process(interval: float = 1.0) -> None:
     """Run the background jobs and the periodic schedule on two daemon threads."""
     from django_tasks_db.management.commands.db_worker import Worker
 
-    from backsoon.tasks import run_scheduler
+    from backsoon.tasks import job_log_one_line, run_scheduler
 
+    job_log_one_line()
     worker = Worker(
         queue_names=["default"],
         interval=interval,

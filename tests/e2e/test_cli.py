@@ -69,7 +69,10 @@ def test_createadmin_and_manage_passthrough(tmp_path):
 
 
 def test_worker_runs_periodic_jobs(tmp_path):
-    """`backsoon worker` schedules absences_tick and runs it: a due welcome back appears."""
+    """`backsoon worker` schedules absences_tick and runs it: a due welcome back appears.
+
+    Issue 18: it logs one line for the job that did something, and nothing for the one
+    that found nothing to do (not django-tasks' two lines per job)."""
     import time
 
     env = backsoon_env(tmp_path)
@@ -100,8 +103,18 @@ def test_worker_runs_periodic_jobs(tmp_path):
                 "SELECT count(*) FROM notifications_notification WHERE type='welcome_back'"
             ).fetchone()[0]
         conn.close()
+        while time.monotonic() < deadline and "absences_tick" not in _read(tmp_path / "worker.log"):
+            time.sleep(0.2)
+        time.sleep(1)  # the other periodic job of the minute, if it were logged
     finally:
         proc.terminate()
         proc.wait(timeout=15)
         log.close()
-    assert count == 1, (tmp_path / "worker.log").read_text()
+    output = (tmp_path / "worker.log").read_text()
+    assert count == 1, output
+    jobs = [line for line in output.splitlines() if "tick" in line or "Task id=" in line]
+    assert jobs == ["absences_tick: welcomed=1 reminded=0"], output
+
+
+def _read(path) -> str:
+    return path.read_text() if path.exists() else ""
