@@ -20,7 +20,7 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/backsoon prepare
 	$(BIN)/backsoon demo
-	@echo "Open http://$(HOST):$(PORT)/ and log in as 'trainer' with password 'backsoon-demo'."
+	@# `serve` says where to go and how to log in once the site answers.
 	@# The background jobs (welcome back, reminders, calendar feeds) run inside the
 	@# server's processes, so that their live updates reach the open pages.
 	$(BIN)/backsoon serve --no-migrate --jobs yes --host $(HOST) --port $(PORT)

@@ -9,6 +9,8 @@ import argparse
 import os
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -29,20 +31,39 @@ DEFAULT_LIVE_STREAMS_PER_PROCESS = 32
 
 def _serve(args: argparse.Namespace) -> int:
     """Prepare (in a child process), then serve under granian. This supervisor imports
-    neither Django nor the app: it stays small, and only granian's workers load them."""
-    prepare = [sys.executable, "-m", "backsoon.cli", "prepare"]
-    done = subprocess.run([*prepare, *(["--no-migrate"] if args.no_migrate else [])], check=False)  # noqa: S603
+    neither Django nor the app: it stays small, and only granian's workers load them.
+
+    Where to go (and the demo's login, when the demo is loaded) is printed once the
+    site answers, not before (issue 18): a thread of the supervisor asks until it does.
+    """
+    prepare = [sys.executable, "-m", "backsoon.cli", "prepare", "--demo-login"]
+    done = subprocess.run(  # noqa: S603
+        [*prepare, *(["--no-migrate"] if args.no_migrate else [])],
+        check=False,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     if done.returncode:
+        sys.stdout.write(done.stdout)
         return done.returncode
+    login = done.stdout.strip()
     plan = serve_plan(args.workers, args.threads, args.jobs)
     os.environ.update(plan.environ())
     host_for_url = "[" + args.host + "]" if ":" in args.host else args.host
+    url = f"http://{host_for_url}:{args.port}/"
     print(
-        f"Backsoon is serving at http://{host_for_url}:{args.port}/ "
+        f"Backsoon is starting on {url} "
         f"({plan.processes} process(es) x {plan.threads} threads"
         f"{', background jobs in process' if plan.jobs_in_process else ''})",
         flush=True,
     )
+    ready = f"Backsoon is ready: open {url}" + (f" and {login}" if login else "") + "."
+    threading.Thread(
+        target=announce_when_answering,
+        kwargs={"host": args.host, "port": args.port, "message": ready},
+        daemon=True,
+        name="readiness",
+    ).start()
     from granian.constants import Interfaces
     from granian.log import LogLevels
     from granian.server import Server
@@ -63,6 +84,54 @@ def _serve(args: argparse.Namespace) -> int:
         workers_kill_timeout=30,
     ).serve()
     return 0
+
+
+# How long the supervisor waits for the site's first answer before saying it has none.
+READY_TIMEOUT = 60.0
+
+
+def site_answers(*, host: str, port: int, timeout: float = 2.0) -> bool:
+    """Whether an HTTP request to ``/login/`` gets an answer (any status).
+
+    A port that accepts connections is not enough: granian listens before its
+    workers have loaded the app. A wildcard address (``0.0.0.0``, ``::``) is asked
+    on the loopback address.
+    """
+    import http.client
+
+    target = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host, host)  # noqa: S104
+    connection = http.client.HTTPConnection(target, port, timeout=timeout)
+    try:
+        connection.request("GET", "/login/")
+        connection.getresponse().read()
+    except (OSError, http.client.HTTPException):
+        return False
+    finally:
+        connection.close()
+    return True
+
+
+def announce_when_answering(
+    *, host: str, port: int, message: str, timeout: float = READY_TIMEOUT, every: float = 0.2
+) -> bool:
+    """Print ``message`` once the site answers (``site_answers``), waiting at most
+    ``timeout`` seconds; past that, say on stderr that it does not answer yet.
+
+    Returns:
+        Whether the site answered in time.
+    """
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if site_answers(host=host, port=port):
+            print(message, flush=True)
+            return True
+        time.sleep(every)
+    print(
+        f"Backsoon does not answer on port {port} after {timeout:.0f}s: see the log above.",
+        file=sys.stderr,
+        flush=True,
+    )
+    return False
 
 
 @dataclass(frozen=True)
@@ -142,13 +211,15 @@ def _prepare(args: argparse.Namespace) -> int:
         call_command("migrate", interactive=False, verbosity=0)
     call_command("compiletranslations", verbosity=0)
     call_command("collectstatic", interactive=False, verbosity=0)
+    if args.demo_login:
+        from backsoon.demo import demo_login_hint
+
+        print(demo_login_hint() or "")
     return 0
 
 
 def _worker(args: argparse.Namespace) -> int:
     _setup()
-    import threading
-
     from django.core.management import call_command
 
     from backsoon.tasks import job_log_one_line, run_scheduler
@@ -249,6 +320,11 @@ def build_parser() -> argparse.ArgumentParser:
         "prepare", help="apply migrations, compile translations, collect static files"
     )
     prepare.add_argument("--no-migrate", action="store_true")
+    prepare.add_argument(
+        "--demo-login",
+        action="store_true",
+        help="print how to log in to the demo when it is loaded (what `serve` shows when ready)",
+    )
     prepare.set_defaults(func=_prepare)
 
     worker = sub.add_parser("worker", help="run background jobs and the periodic schedule")

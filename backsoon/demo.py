@@ -454,6 +454,18 @@ def _viral_curve(rng: random.Random, start: datetime, now: datetime) -> datetime
     return start + timedelta(hours=max(hours, 0.05))
 
 
+def demo_login_hint() -> str | None:
+    """How to log in to the demo (``log in as 'trainer' with password ...``), or None
+    when the demo is not loaded (or the database has no tables yet)."""
+    from django.db import DatabaseError
+
+    try:
+        loaded = Member.objects.filter(username=DEMO_LOGIN).exists()
+    except DatabaseError:
+        return None
+    return f"log in as '{DEMO_LOGIN}' with password '{DEMO_PASSWORD}'" if loaded else None
+
+
 def demo_load(*, seed: int = 2026, quiet: bool = False, scale: Scale = FULL) -> None:
     """Load the demo network; does nothing when the story is already there."""
     from backsoon.posts.models import Post

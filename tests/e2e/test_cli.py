@@ -6,6 +6,7 @@ import json
 import sqlite3
 import subprocess
 import urllib.request
+from pathlib import Path
 
 from .conftest import BACKSOON, backsoon_env
 
@@ -118,3 +119,60 @@ def test_worker_runs_periodic_jobs(tmp_path):
 
 def _read(path) -> str:
     return path.read_text() if path.exists() else ""
+
+
+def test_serve_says_where_to_log_in_once_the_site_answers(tmp_path):
+    """Issue 18: `backsoon serve` prints the address and the demo's login when the site
+    answers, not before; `make run` no longer prints it ahead of the server."""
+    import time
+
+    from .conftest import free_port
+
+    env = backsoon_env(tmp_path)
+    assert run(["manage", "migrate", "-v0"], env).returncode == 0
+    assert run(["demo", "--small", "--quiet"], env).returncode == 0
+    port = free_port()
+    log_path = tmp_path / "serve.log"
+    log = log_path.open("w")
+    proc = subprocess.Popen(  # noqa: S603
+        [*BACKSOON, "serve", "--no-migrate", "--port", str(port)],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and "Backsoon is ready" not in _read(log_path):
+            assert proc.poll() is None, _read(log_path)
+            time.sleep(0.1)
+        # Once the line is there, the site answers at the first try.
+        with urllib.request.urlopen(base + "/login/", timeout=5) as page:  # noqa: S310
+            assert page.status == 200
+    finally:
+        proc.terminate()
+        proc.wait(timeout=15)
+        log.close()
+    lines = log_path.read_text().splitlines()
+    starting = next(i for i, line in enumerate(lines) if line.startswith("Backsoon is starting"))
+    ready = next(i for i, line in enumerate(lines) if line.startswith("Backsoon is ready"))
+    assert starting < ready
+    assert lines[ready] == (
+        f"Backsoon is ready: open {base}/ and log in as 'trainer' with password 'backsoon-demo'."
+    )
+    makefile = (Path(__file__).resolve().parents[2] / "Makefile").read_text()
+    assert "log in as" not in makefile.split("\nrun:", 1)[1].split("\n\n", 1)[0]
+
+
+def test_the_readiness_wait_is_bounded(capsys):
+    from backsoon.cli import announce_when_answering
+
+    from .conftest import free_port
+
+    port = free_port()  # nobody listens there
+    assert not announce_when_answering(
+        host="127.0.0.1", port=port, message="ready", timeout=0.5, every=0.1
+    )
+    out, err = capsys.readouterr()
+    assert "ready" not in out
+    assert f"does not answer on port {port}" in err
