@@ -19,10 +19,12 @@ from __future__ import annotations
 
 import random
 import sys
+import threading
 import time
 import unicodedata
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TypeVar
 
@@ -414,27 +416,73 @@ CLIENT_MESSAGES = [
 
 @dataclass
 class Progress:
-    """A small progress bar on stderr (one line, redrawn in place)."""
+    """A small progress bar on stderr (one line, redrawn in place).
+
+    Its clock starts when it is made, with the load, and it is drawn at once (0 of
+    ``steps``); inside ``ticking()`` it is redrawn every second, so a long step still
+    shows time passing. The last step stops the clock: ``elapsed()`` is then the
+    figure of the bar's last line, which the load's summary repeats.
+    """
 
     quiet: bool
     steps: int
     done: int = 0
-    started: float = 0.0
+    label: str = "starting"
+    started: float = field(default_factory=time.monotonic)
+    finished: float | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def elapsed(self) -> float:
+        """Seconds since the start, up to the last step once it is done."""
+        end = self.finished if self.finished is not None else time.monotonic()
+        return end - self.started
 
     def step(self, label: str) -> None:
-        if not self.started:
-            self.started = time.monotonic()
-        self.done += 1
+        """Count one step as done, named ``label``."""
+        with self._lock:
+            self.done += 1
+            self.label = label
+            if self.done == self.steps:
+                self.finished = time.monotonic()
+            self._draw()
+
+    @contextmanager
+    def ticking(self, every: float = 1.0) -> Iterator[None]:
+        """Draw now, then redraw every ``every`` seconds until the block ends."""
+        with self._lock:
+            self._draw()
+        if self.quiet:
+            yield
+            return
+        stop = threading.Event()
+
+        def tick() -> None:
+            while not stop.wait(every):
+                with self._lock:
+                    if self.finished is not None:
+                        return
+                    self._draw()
+
+        ticker = threading.Thread(target=tick, name="demo-progress", daemon=True)
+        ticker.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            ticker.join()
+
+    def _draw(self) -> None:
         if self.quiet:
             return
         width = 28
         filled = round(width * self.done / self.steps)
         bar = "#" * filled + "-" * (width - filled)
-        elapsed = time.monotonic() - self.started
-        sys.stderr.write(f"\r[{bar}] {self.done}/{self.steps} {label:<34} {elapsed:5.1f}s")
-        sys.stderr.flush()
-        if self.done == self.steps:
+        sys.stderr.write(
+            f"\r[{bar}] {self.done}/{self.steps} {self.label:<34} {self.elapsed():5.1f}s"
+        )
+        if self.finished is not None:
             sys.stderr.write("\n")
+        sys.stderr.flush()
 
 
 def _ascii(text: str) -> str:
@@ -475,12 +523,12 @@ def demo_load(*, seed: int = 2026, quiet: bool = False, scale: Scale = FULL) -> 
             print("Demo network: already loaded.")
             print(f"Log in as '{DEMO_LOGIN}' with password '{DEMO_PASSWORD}'.")
         return
-    started = time.monotonic()
-    progress = Progress(quiet=quiet, steps=11)
-    story = _Story(random.Random(seed), progress, scale)
-    story.run()
+    progress = Progress(quiet=quiet, steps=12)
+    with progress.ticking():
+        story = _Story(random.Random(seed), progress, scale)
+        story.run()
     if not quiet:
-        took = time.monotonic() - started
+        took = progress.elapsed()  # stopped at the last step: the bar's last figure
         print(f"Demo network: {Member.objects.count():,} members, loaded in {took:.1f}s.")
         print(f"Log in as '{DEMO_LOGIN}' with password '{DEMO_PASSWORD}'.")
 
@@ -523,6 +571,7 @@ class _Story:
         self.messages()
         self.progress.step("private messages")
         ordinary_post_story(trainer=self.trainer, now=self.now, rng=self.rng)  # TRIAGE-SPEC Y5
+        self.progress.step("the ordinary post")
 
     # -- people ----------------------------------------------------------------------
 

@@ -123,3 +123,33 @@ def test_the_trainers_inbox_and_requests_are_screened_and_labelled_by_the_real_p
     inbox = rows.filter(folder="inbox").exclude(labels=[])
     assert inbox.exists()
     assert {label["code"] for row in inbox for label in row.labels} == {"known"}
+
+
+def test_issue18_the_progress_starts_at_once_and_its_timer_agrees_with_the_last_line(capsys):
+    import re
+
+    demo_load(scale=SMALL)
+    out, err = capsys.readouterr()
+    draws = [line for line in err.replace("\n", "\r").split("\r") if line]
+    first, last = draws[0], draws[-1]
+    assert " 0/12 " in first and first.endswith(" 0.0s")  # before the first step ends
+    assert " 12/12 " in last
+    seconds = re.search(r"(\d+\.\d)s$", last)
+    assert seconds is not None
+    assert f"loaded in {seconds.group(1)}s." in out
+
+
+def test_issue18_the_progress_is_redrawn_while_a_step_runs(capsys):
+    import time
+
+    from backsoon.demo import Progress
+
+    progress = Progress(quiet=False, steps=2)
+    with progress.ticking(every=0.05):
+        time.sleep(0.3)  # a long first step
+        progress.step("one")
+        progress.step("two")
+    err = capsys.readouterr().err
+    waiting = [draw for draw in err.split("\r") if " 0/2 " in draw]
+    assert len(waiting) >= 3
+    assert err.endswith("\n") and err.count("\n") == 1
