@@ -2,13 +2,14 @@ from django.contrib import admin
 from django.urls import include, path
 
 from backsoon.api import api
-from backsoon.web.views import language_switch
+from backsoon.web.views import favicon, language_switch
 
 urlpatterns = [
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("language/", language_switch, name="language_switch"),
+    path("favicon.ico", favicon, name="favicon"),
     path("", include("backsoon.accounts.urls")),
     path("", include("backsoon.network.urls")),
     path("", include("backsoon.messaging.urls")),

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.templatetags.static import static
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language
 
@@ -22,6 +23,17 @@ def home(request: HttpRequest) -> HttpResponse:
     member = current_member(request)
     context = {"card": member_card(member, member), **feed_context(request, member)}
     return render(request, "web/home.html", context)
+
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    """``/favicon.ico``, which browsers ask for on their own: a redirect to the icon
+    among the static files (an SVG; its name carries a hash of its content).
+
+    Temporary (302) and cached for a day: the hashed name changes with the icon.
+    """
+    response = HttpResponseRedirect(static("web/favicon.svg"))
+    response["Cache-Control"] = "public, max-age=86400"
+    return response
 
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

@@ -28,6 +28,9 @@ def test_serve_migrates_serves_pages_static_and_api_without_debug(served):
         assert b"Backsoon" in css.read()
     with urllib.request.urlopen(base + "/api/v1/openapi.json") as schema:  # noqa: S310
         assert "/api/v1/auth/signup" in json.load(schema)["paths"]
+    with urllib.request.urlopen(base + "/favicon.ico") as icon:  # noqa: S310
+        assert icon.status == 200  # after the redirect to the static file
+        assert icon.headers["Content-Type"].startswith("image/svg+xml")
     # The secret key is generated once and kept under var/.
     assert (var_dir / "secret_key").stat().st_mode & 0o077 == 0
 
