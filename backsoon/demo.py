@@ -26,7 +26,9 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from datetime import time as dt_time
 from typing import TypeVar
+from zoneinfo import ZoneInfo
 
 from django.contrib.auth.hashers import make_password
 from django.db import connection, transaction
@@ -502,6 +504,25 @@ def _viral_curve(rng: random.Random, start: datetime, now: datetime) -> datetime
     return start + timedelta(hours=max(hours, 0.05))
 
 
+TRAINER_TIME_ZONE = "Europe/Amsterdam"
+
+
+def demo_return_at(now: datetime) -> datetime:
+    """When the trainer's holiday ends: the start of a day (midnight in his time zone,
+    Europe/Amsterdam), the day after tomorrow, so it is his return day (one to two
+    days from ``now``).
+
+    Args:
+        now: the story's "now" (aware).
+
+    Returns:
+        An aware datetime at 00:00 in the trainer's time zone.
+    """
+    zone = ZoneInfo(TRAINER_TIME_ZONE)
+    day = timezone.localtime(now, zone).date() + timedelta(days=2)
+    return datetime.combine(day, dt_time(0), tzinfo=zone)
+
+
 def demo_login_hint() -> str | None:
     """How to log in to the demo (``log in as 'trainer' with password ...``), or None
     when the demo is not loaded (or the database has no tables yet)."""
@@ -542,7 +563,7 @@ class _Story:
         # He posts, leaves on holiday two hours later, and the post takes off.
         self.post_at = self.now - timedelta(days=5, hours=3)
         self.away_from = self.post_at + timedelta(hours=2)
-        self.away_until = (self.now + timedelta(days=2)).replace(minute=0, second=0, microsecond=0)
+        self.away_until = demo_return_at(self.now)
         self.password = make_password(DEMO_PASSWORD)
 
     def run(self) -> None:
@@ -600,7 +621,7 @@ class _Story:
             display_name="Pieter de Vries",
             headline="LinkedIn trainer · helping professionals get found, not flooded",
             language="nl",
-            timezone_name="Europe/Amsterdam",
+            timezone_name=TRAINER_TIME_ZONE,
         )
         self.ceo = member_create(
             username=CEO,

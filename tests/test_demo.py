@@ -153,3 +153,24 @@ def test_issue18_the_progress_is_redrawn_while_a_step_runs(capsys):
     waiting = [draw for draw in err.split("\r") if " 0/2 " in draw]
     assert len(waiting) >= 3
     assert err.endswith("\n") and err.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    ("now", "back"),
+    [
+        ("2026-11-30T07:10:00+00:00", "2026-12-02T00:00:00+01:00"),
+        ("2026-11-30T23:30:00+00:00", "2026-12-03T00:00:00+01:00"),  # already 1 Dec there
+        ("2026-03-27T12:00:00+00:00", "2026-03-29T00:00:00+01:00"),  # summer time that night
+        ("2026-03-28T12:00:00+00:00", "2026-03-30T00:00:00+02:00"),
+    ],
+)
+def test_issue18_the_demo_absence_ends_at_the_start_of_a_day(now, back):
+    from datetime import datetime
+
+    from backsoon.demo import demo_return_at
+
+    start = datetime.fromisoformat(now)
+    ends = demo_return_at(start)
+    assert ends == datetime.fromisoformat(back)
+    assert ends.utcoffset() == datetime.fromisoformat(back).utcoffset()
+    assert 1 <= (ends - start).total_seconds() / 86400 <= 2
