@@ -246,9 +246,35 @@ def _worker(args: argparse.Namespace) -> int:
 
 def _demo(args: argparse.Namespace) -> int:
     _setup()
-    from backsoon.demo import FULL, SMALL, demo_load
+    from backsoon.demo import FULL, SMALL, demo_load, demo_reset, demo_reset_plan
 
-    demo_load(seed=args.seed, quiet=args.quiet, scale=SMALL if args.small else FULL)
+    scale = SMALL if args.small else FULL
+    if not args.reset:
+        demo_load(seed=args.seed, quiet=args.quiet, scale=scale)
+        return 0
+    plan = demo_reset_plan()
+    if not plan.only_demo:
+        print(
+            f"error: the database holds {plan.others:,} member(s) who are not the demo's "
+            "(staff, or an address outside example.com); --reset would delete them too. "
+            "Nothing was deleted.",
+            file=sys.stderr,
+        )
+        return 2
+    if not args.yes:
+        question = (
+            f"This deletes everything in the database ({plan.members:,} demo members, their "
+            "posts, messages and invitations, sessions and queued jobs) and loads the demo "
+            "again. Continue? [y/N] "
+        )
+        try:
+            answer = input(question)
+        except EOFError:
+            answer = ""
+        if answer.strip().lower() not in {"y", "yes"}:
+            print("Nothing was deleted (pass --yes to reset without asking).", file=sys.stderr)
+            return 1
+    demo_reset(seed=args.seed, quiet=args.quiet, scale=scale)
     return 0
 
 
@@ -332,12 +358,19 @@ def build_parser() -> argparse.ArgumentParser:
     worker.add_argument("--no-migrate", action="store_true")
     worker.set_defaults(func=_worker)
 
-    demo = sub.add_parser("demo", help="load the demo network (idempotent)")
+    demo = sub.add_parser("demo", help="load the demo network (idempotent), or --reset it")
     demo.add_argument("--seed", type=int, default=2026)
     demo.add_argument("--quiet", action="store_true")
     demo.add_argument(
         "--small", action="store_true", help="the same story with fewer rows (for tests)"
     )
+    demo.add_argument(
+        "--reset",
+        action="store_true",
+        help="replay the story from the start: empty the database (only when it holds "
+        "nothing but the demo) and load the demo again; asks first",
+    )
+    demo.add_argument("--yes", action="store_true", help="with --reset: do not ask")
     demo.set_defaults(func=_demo)
 
     admin = sub.add_parser(

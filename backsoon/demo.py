@@ -535,6 +535,62 @@ def demo_login_hint() -> str | None:
     return f"log in as '{DEMO_LOGIN}' with password '{DEMO_PASSWORD}'" if loaded else None
 
 
+# Every demo member has an address at example.com (a domain reserved for examples).
+DEMO_EMAIL_DOMAIN = "@example.com"
+
+
+@dataclass(frozen=True)
+class ResetPlan:
+    """What ``backsoon demo --reset`` would delete: ``members`` in all, of whom
+    ``others`` (staff, or with an address outside example.com) are not the demo's."""
+
+    members: int
+    others: int
+
+    @property
+    def only_demo(self) -> bool:
+        return self.others == 0
+
+
+def demo_reset_plan() -> ResetPlan:
+    """Count what a reset would delete (see ``demo_reset``)."""
+    members = Member.objects.count()
+    others = (
+        Member.objects.exclude(email__iendswith=DEMO_EMAIL_DOMAIN).count()
+        + Member.objects.filter(email__iendswith=DEMO_EMAIL_DOMAIN, is_staff=True).count()
+    )
+    return ResetPlan(members=members, others=others)
+
+
+def demo_reset(*, seed: int = 2026, quiet: bool = False, scale: Scale = FULL) -> ResetPlan:
+    """Replay the story from the start: empty the database and load the demo again.
+
+    The database is flushed (Django's ``flush``: every row of every table goes,
+    sessions and queued background jobs included; the tables stay), which is only
+    done when it holds nothing but the demo: no staff member, nobody with an address
+    outside example.com. The caller asks for confirmation first.
+
+    Returns:
+        The plan that was carried out.
+
+    Raises:
+        ValueError: the database holds members who are not the demo's (nothing is
+            deleted).
+    """
+    from django.core.management import call_command
+
+    plan = demo_reset_plan()
+    if not plan.only_demo:
+        raise ValueError(
+            f"the database holds {plan.others:,} member(s) who are not the demo's "
+            "(staff, or an address outside example.com); a reset would delete them: "
+            "nothing was deleted"
+        )
+    call_command("flush", interactive=False, verbosity=0)
+    demo_load(seed=seed, quiet=quiet, scale=scale)
+    return plan
+
+
 def demo_load(*, seed: int = 2026, quiet: bool = False, scale: Scale = FULL) -> None:
     """Load the demo network; does nothing when the story is already there."""
     from backsoon.posts.models import Post

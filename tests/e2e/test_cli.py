@@ -179,3 +179,48 @@ def test_the_readiness_wait_is_bounded(capsys):
     out, err = capsys.readouterr()
     assert "ready" not in out
     assert f"does not answer on port {port}" in err
+
+
+def test_demo_reset_replays_the_story_from_the_start(tmp_path):
+    """Issue 18: once the trainer ended his absence, `backsoon demo --reset` brings the
+    story back (it asks first; --yes does not), and refuses when the database holds
+    members who are not the demo's."""
+    env = backsoon_env(tmp_path, BACKSOON_ADMIN_PASSWORD="admin-pass-phrase-2026")
+    assert run(["manage", "migrate", "-v0"], env).returncode == 0
+    assert run(["demo", "--small", "--quiet"], env).returncode == 0
+    db = tmp_path / "backsoon.sqlite3"
+    query = (
+        "SELECT a.ends_at, a.ended_at FROM away_absence a "
+        "JOIN accounts_member m ON m.id = a.member_id WHERE m.username = 'trainer'"
+    )
+    with sqlite3.connect(db) as conn:
+        members = conn.execute("SELECT count(*) FROM accounts_member").fetchone()[0]
+        conn.execute("UPDATE away_absence SET ended_at = datetime('now')")  # "End now"
+    declined = run(["demo", "--reset", "--small"], env, input="n\n")
+    assert declined.returncode == 1
+    assert "deletes everything" in declined.stdout and "Nothing was deleted" in declined.stderr
+    with sqlite3.connect(db) as conn:
+        assert conn.execute(query).fetchone()[1] is not None  # still ended
+
+    reset = run(["demo", "--reset", "--small", "--yes"], env)
+    assert reset.returncode == 0, reset.stderr
+    assert "Log in as 'trainer'" in reset.stdout
+    with sqlite3.connect(db) as conn:
+        ends_at, ended_at = conn.execute(query).fetchone()
+        assert ended_at is None  # away again
+        assert conn.execute("SELECT count(*) FROM accounts_member").fetchone()[0] == members
+    # The absence ends at the start of a day in the trainer's time zone.
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    stored = datetime.fromisoformat(ends_at).replace(tzinfo=UTC)  # Django keeps UTC
+    local = stored.astimezone(ZoneInfo("Europe/Amsterdam"))
+    assert (local.hour, local.minute, local.second) == (0, 0, 0)
+
+    made = run(["createadmin", "--username", "root.admin", "--email", "root@example.org"], env)
+    assert made.returncode == 0, made.stderr
+    refused = run(["demo", "--reset", "--small", "--yes"], env)
+    assert refused.returncode == 2
+    assert "1 member(s) who are not the demo's" in refused.stderr
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT count(*) FROM accounts_member").fetchone()[0] == members + 1
