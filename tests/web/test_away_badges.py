@@ -89,12 +89,10 @@ class World:
         return t["away_until"].format(date=day)
 
 
-@pytest.fixture(params=["en", "nl"])
-def world(request) -> World:
-    """Alice (the viewer, in the run's language) meets away members everywhere:
-    Bob (a connection) in a conversation, a group, a post and a comment on hers,
-    Carol who invited her, Dave whom she invited."""
-    language = request.param
+def build_world(language: str) -> World:
+    """Alice (the viewer, in ``language``) meets away members everywhere: Bob (a
+    connection) in a conversation, a group, a post and a comment on hers, Carol who
+    invited her, Dave whom she invited."""
     alice = make_member("alice", display_name="Alice Smit", language=language)
     bob = make_member("bob", display_name="Bob de Boer", headline="Trainer")
     carol = make_member("carol", display_name="Carol Jansen")
@@ -124,6 +122,11 @@ def world(request) -> World:
         bob_post_id=bob_post.pk,
         alice_post_id=alice_post.pk,
     )
+
+
+@pytest.fixture(params=["en", "nl"])
+def world(request) -> World:
+    return build_world(request.param)
 
 
 def page(world: World, url: str, budget: int, assert_max) -> str:
@@ -166,7 +169,7 @@ def test_badge_with_day_in_conversation_list_and_group_rows(world, django_assert
 
 def test_badge_with_day_in_conversation_header(world, django_assert_max_num_queries):
     html = page(world, f"/messaging/{world.direct_id}/", 20, django_assert_max_num_queries)
-    header = html.split('data-testid="conversation-title"', 1)[1].split("</h2>", 1)[0]
+    header = html.split('class="convo-head"', 1)[1].split("</header>", 1)[0]
     assert world.said("short") in header
     html = page(world, f"/messaging/{world.group_id}/", 20, django_assert_max_num_queries)
     assert f"Bob de Boer: {world.said('short')}" in html
