@@ -12,7 +12,7 @@ from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -24,6 +24,7 @@ from backsoon.errors import DomainError
 from backsoon.triage import rules
 from backsoon.web.forms import error_text
 from backsoon.web.net import current_member, safe_next, with_retry_after
+from backsoon.web.templatetags.away_badge import away_day
 
 from . import actions, queries
 from .forms import ConnectionSearchForm, InviteForm
@@ -379,7 +380,7 @@ def _invited(request: HttpRequest, invitation: Invitation, next_url: str | None)
             _("%(name)s is away until %(date)s. Your invitation waits for their return.")
             % {
                 "name": recipient.display_name,
-                "date": formats.date_format(badge["until_date"], "l j F Y"),
+                "date": away_day(badge, "long"),
             },
         )
     return redirect(next_url)

@@ -19,6 +19,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
+from backsoon.accounts.models import Member
+from backsoon.accounts.presenters import away_badges
 from backsoon.errors import NotFound
 from backsoon.web.net import current_member
 
@@ -161,11 +163,15 @@ def notification_text(notification: Notification) -> str:
     return _("You have a new notification.")
 
 
-def _rows(notifications: list[Notification]) -> list[dict[str, Any]]:
+def _rows(viewer: Member, notifications: list[Notification]) -> list[dict[str, Any]]:
+    """The page's rows, each with its actor's Away badge (fetched for all in one go)."""
+    actors = {n.actor_id: n.actor for n in notifications if n.actor is not None}
+    badges = away_badges(viewer, actors.values())
     return [
         {
             "notification": n,
             "text": notification_text(n),
+            "away": badges.get(n.actor_id) if n.actor_id is not None else None,
             "url": subject_url(n),
             "initial": (n.actor.display_name[:1].upper() if n.actor else "b"),
             "system": n.actor is None,
@@ -185,7 +191,7 @@ def index(request: HttpRequest) -> HttpResponse:
     if before is not None:
         found = found.filter(created_at__lt=before)
     page = Paginator(found, PER_PAGE).get_page(request.GET.get("page"))
-    rows = _rows(list(page.object_list))
+    rows = _rows(member, list(page.object_list))
     unread = found.filter(read_at__isnull=True).count()
     state = urlencode(kept)
     return render(

@@ -13,7 +13,6 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import formats
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -23,6 +22,7 @@ from backsoon.accounts.presenters import member_card
 from backsoon.errors import DomainError, Forbidden, Invalid, NotFound
 from backsoon.pagination import keyset_page
 from backsoon.web.net import current_member, not_found_page, safe_next
+from backsoon.web.templatetags.away_badge import away_day
 
 from . import actions, queries, yields
 from .forms import CommentForm, PostForm, ReactionForm, ShareForm
@@ -50,7 +50,7 @@ def _away_notice(request: HttpRequest, mentioned_away: list[dict[str, Any]]) -> 
         badge = item["away"]
         text = _("@%(name)s is away until %(date)s and may answer late.") % {
             "name": item["username"],
-            "date": formats.date_format(badge["until_date"], "l j F Y"),
+            "date": away_day(badge, "long"),
         }
         if badge.get("backup"):
             text += " " + _("Backup contact: @%(backup)s.") % {"backup": badge["backup"]}

@@ -120,13 +120,14 @@ def test_set_absence_be_seen_away_and_come_back_early(page, shots):
 
     # A comes back early from the banner (A4), and lands on the digest (TRIAGE C4).
     page.goto(base + "/in/alice/")
-    expect(page.get_by_test_id("away-badge")).to_be_visible()
+    expect(page.get_by_test_id("away-self")).to_contain_text("You are away until")  # issue 18
     shots("own-profile-while-away")
     page.get_by_test_id("banner-end-now").click()
     page.wait_for_url(base + f"/away/{absence.pk}/digest/")
     expect(page.get_by_test_id("away-banner")).to_have_count(0)
     shots("back-early-digest")
     page.goto(base + "/in/alice/")
+    expect(page.get_by_test_id("away-self")).to_have_count(0)
     expect(page.get_by_test_id("away-badge")).to_have_count(0)
     shots("back-early")
     absence.refresh_from_db()

@@ -10,7 +10,7 @@ from backsoon.messaging import actions as messaging
 from backsoon.network import actions as network
 from backsoon.notifications.actions import notification_add
 from backsoon.notifications.models import Notification
-from tests.factories import connect, make_member
+from tests.factories import connect, make_absence, make_member
 
 pytestmark = pytest.mark.django_db
 
@@ -159,9 +159,14 @@ def test_empty_page_and_login_and_post_only(alice):
 
 def test_notifications_page_query_count(alice, django_assert_max_num_queries):
     for i in range(10):
-        react(alice, make_member(f"fan{i}"), post_id=i)
+        fan = make_member(f"fan{i}")
+        react(alice, fan, post_id=i)
+        if i % 2:
+            make_absence(fan)
     client = logged_in(alice)
-    # session, member, count, page, unread matching (C2), header counts (3), away banner (1)
-    with django_assert_max_num_queries(9):
+    # session, member, count, page, unread matching (C2), the actors' away badges
+    # (absences, connections: 2), header counts (3), away banner (1)
+    with django_assert_max_num_queries(11):
         response = client.get("/notifications/")
     assert len(response.context["rows"]) == 10
+    assert response.content.decode().count('data-testid="away-pill"') == 5
