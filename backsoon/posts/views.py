@@ -48,9 +48,10 @@ def _away_notice(request: HttpRequest, mentioned_away: list[dict[str, Any]]) -> 
     """Tell the author which mentioned members are away (AWAY-SPEC P3)."""
     for item in mentioned_away:
         badge = item["away"]
-        text = _("@%(name)s is away until %(date)s and may answer late.") % {
+        text = _("@%(name)s is away, back on %(date)s, and may answer late.") % {
             "name": item["username"],
-            "date": formats.date_format(badge["until_date"], "l j F Y"),
+            # A6: the badge's return day, in the viewer's language.
+            "date": badge.get("back_text") or formats.date_format(badge["until_date"], "l j F Y"),
         }
         if badge.get("backup"):
             text += " " + _("Backup contact: @%(backup)s.") % {"backup": badge["backup"]}
