@@ -202,7 +202,7 @@ class AbsenceForm(forms.Form):
         # One box per language, the member's own first: ``message`` and
         # ``others_message`` are written in it (R7); the others are translations.
         self.language = language if language in LANGUAGES else "en"
-        own = dict(PREVIEW_LANGUAGES)[self.language]
+        own = {"en": _("English"), "nl": _("Dutch")}[self.language]
         self.fields["message"].label = _("Automatic reply in %(language)s") % {"language": own}
         self.fields["others_message"].label = _(
             "Text for people who are not your connections, in %(language)s (optional)"
