@@ -124,7 +124,15 @@ def absence_row(
     else:
         last = absence.ends_at.astimezone(tz)
         moment = pgettext("date format", "D j M Y, H:i")
-        dates = _span(formats.date_format(first, moment), formats.date_format(last, moment))
+        if is_whole_days(absence.ends_at, absence.ends_at, tz_name):
+            # Ends at the start of a day: name the last day away, not "Sat 00:00",
+            # which reads as a day the member is away on (A6).
+            end_text = formats.date_format(
+                last_day_away(absence.ends_at, tz_name), pgettext("date format", "D j M Y")
+            )
+        else:
+            end_text = formats.date_format(last, moment)
+        dates = _span(formats.date_format(first, moment), end_text)
     return {
         "absence": absence,
         "state": absence.state(now),
@@ -145,7 +153,20 @@ def _reply_summary(absence: Absence, language: str) -> dict[str, Any]:
     facts = queries.facts(absence)
     order = [language, *(lang for lang in actions.LANGUAGES if lang != language)]
     texts = {lang: visible_reply(facts, viewer_is_connection=True, language=lang) for lang in order}
-    shown = next((texts[lang][0] for lang in order if texts[lang][0].strip()), "")
+    shown, shown_language = next(
+        (texts[lang] for lang in order if texts[lang][0].strip()), ("", language)
+    )
+    if shown:
+        # As it will read: the return day and the backup filled in, {first_name} kept.
+        shown = fill_placeholders(
+            shown,
+            first_name="{first_name}",
+            return_date=format_back_on(
+                back_on(absence.effective_end, absence.member.timezone, absence.member.work_days),
+                shown_language,
+            ),
+            backup=backup_label(absence.backup),
+        )
     languages = [lang for lang in order if texts[lang][0].strip() and texts[lang][1] == lang]
     return {
         "reply_text": shown,
