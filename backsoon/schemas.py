@@ -43,6 +43,9 @@ class AwayBadge(Schema):
 
     until: datetime
     until_date: date
+    # AWAY-SPEC A6: the day the member is back, past non-working days (None only in
+    # badges stored before it existed, such as an invitation's).
+    back_on: date | None = None
     message: str
     backup: str | None
 
@@ -61,3 +64,4 @@ class MeOut(MemberOut):
     language: str
     timezone: str
     inbox_policy: str
+    work_days: list[int]  # ISO weekdays, 1 Monday .. 7 Sunday (AWAY-SPEC A6)

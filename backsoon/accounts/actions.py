@@ -48,8 +48,16 @@ def _clean_profile(
     language: str | None,
     timezone_name: str | None,
     inbox_policy: str | None = None,
+    work_days: list[int] | None = None,
 ) -> dict[str, str]:
     fields: dict[str, str] = {}
+    if work_days is not None:
+        if not work_days or any(not 1 <= day <= 7 for day in work_days):
+            raise Invalid(
+                gettext("Working days are one or more weekdays, 1 (Monday) to 7 (Sunday)."),
+                code="invalid_work_days",
+            )
+        fields["work_days"] = "".join(str(day) for day in sorted(set(work_days)))
     if inbox_policy is not None:
         if inbox_policy not in Member.InboxPolicy.values:
             raise Invalid(
@@ -154,11 +162,13 @@ def member_update_profile(
     language: str | None = None,
     timezone_name: str | None = None,
     inbox_policy: str | None = None,
+    work_days: list[int] | None = None,
 ) -> Member:
     """Change a member's own profile fields; None leaves a field as it is.
 
     ``inbox_policy``: ``screen`` (strangers' new conversations wait in Requests,
-    TRIAGE S1) or ``everyone``.
+    TRIAGE S1) or ``everyone``. ``work_days``: ISO weekdays (1 Monday .. 7 Sunday)
+    the member works; an absence's return day moves past the others (AWAY-SPEC A6).
 
     Raises:
         Invalid: a field is malformed; nothing is changed then.
@@ -169,6 +179,7 @@ def member_update_profile(
         language=language,
         timezone_name=timezone_name,
         inbox_policy=inbox_policy,
+        work_days=work_days,
     )
     if fields:
         for name, value in fields.items():

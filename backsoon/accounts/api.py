@@ -83,6 +83,8 @@ class MePatch(Schema):
     language: str | None = Field(None, max_length=2)
     timezone: str | None = Field(None, max_length=64)
     inbox_policy: str | None = Field(None, max_length=8)
+    # ISO weekdays the member works, 1 (Monday) .. 7 (Sunday) (AWAY-SPEC A6).
+    work_days: list[int] | None = Field(None, max_length=7)
 
 
 class MemberSearch(PageParams):
@@ -166,6 +168,7 @@ def me_update(request: HttpRequest, payload: MePatch) -> Status[dict[str, Any]]:
         language=payload.language,
         timezone_name=payload.timezone,
         inbox_policy=payload.inbox_policy,
+        work_days=payload.work_days,
     )
     return Status(200, me_card(member))
 

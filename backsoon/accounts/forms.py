@@ -38,6 +38,22 @@ class ProfileForm(forms.Form):
         label=_("Language"), choices=[("en", "English"), ("nl", "Nederlands")]
     )
     timezone = forms.ChoiceField(label=_("Time zone"), choices=_timezone_choices)
+    work_days = forms.TypedMultipleChoiceField(
+        label=_("Days you work"),
+        help_text=_("Your out-of-office says you are back on the first of these days."),
+        choices=[
+            ("1", _("Monday")),
+            ("2", _("Tuesday")),
+            ("3", _("Wednesday")),
+            ("4", _("Thursday")),
+            ("5", _("Friday")),
+            ("6", _("Saturday")),
+            ("7", _("Sunday")),
+        ],
+        coerce=int,
+        required=False,  # none ticked (or an older form): the days stay as they are
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "work-days"}),
+    )
 
 
 class CodeForm(forms.Form):

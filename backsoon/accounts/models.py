@@ -68,6 +68,10 @@ class Member(AbstractBaseUser, PermissionsMixin):
         max_length=8, choices=InboxPolicy.choices, default=InboxPolicy.SCREEN
     )
 
+    # The weekdays the member works, as ISO digits ("1" Monday .. "7" Sunday): an
+    # absence's return day moves past the others (AWAY-SPEC A6).
+    work_days = models.CharField(max_length=7, default="12345")
+
     objects: ClassVar[MemberManager] = MemberManager()
 
     USERNAME_FIELD = "username"

@@ -47,5 +47,6 @@ def me_card(member: Member) -> dict[str, Any]:
         language=member.language,
         timezone=member.timezone,
         inbox_policy=member.inbox_policy,
+        work_days=[int(day) for day in member.work_days],
     )
     return card

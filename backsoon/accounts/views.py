@@ -112,6 +112,7 @@ def profile_edit(request: HttpRequest) -> HttpResponse:
             "headline": member.headline,
             "language": member.language,
             "timezone": member.timezone,
+            "work_days": list(member.work_days),
         },
     )
     if request.method == "POST" and form.is_valid():
@@ -123,6 +124,7 @@ def profile_edit(request: HttpRequest) -> HttpResponse:
                 headline=data["headline"],
                 language=data["language"],
                 timezone_name=data["timezone"],
+                work_days=data["work_days"] or None,
             )
         except DomainError as exc:
             add_domain_error(form, exc)

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -20,13 +21,19 @@ from backsoon.notifications.models import Notification
 
 from . import queries, storage
 from .models import Absence
-from .rules import MAX_REPEAT_AFTER_DAYS, MAX_START_AHEAD_DAYS, ReplyPlan, window_problem
+from .rules import (
+    MAX_REPEAT_AFTER_DAYS,
+    MAX_START_AHEAD_DAYS,
+    ReplyPlan,
+    missing_placeholder_values,
+    window_problem,
+)
 
 log = logging.getLogger(__name__)
 
 MESSAGE_MAX = 2000
 LANGUAGES = ("en", "nl")
-TEXT_FIELDS = ("message", "translations", "others_message")
+TEXT_FIELDS = ("message", "translations", "others_message", "others_translations")
 
 
 @dataclass
@@ -39,6 +46,7 @@ class AbsenceInput:
     translations: dict[str, str] | None = None
     audience: str | None = None
     others_message: str | None = None
+    others_translations: dict[str, str] | None = None
     backup: str | None = None  # username; "" clears it
     repeat_after_days: int | None = None
     invitations: str | None = None
@@ -72,23 +80,9 @@ def _clean(member: Member, data: AbsenceInput) -> dict[str, Any]:
                     code="text_too_long",
                 )
             fields[name] = text
-    if "translations" in data.given:
-        translations = data.translations or {}
-        unknown = set(translations) - set(LANGUAGES)
-        if unknown:
-            raise Invalid(
-                gettext("Translations are for 'en' and 'nl' only, not %(languages)s.")
-                % {"languages": sorted(unknown)},
-                code="bad_translation",
-            )
-        for lang, text in translations.items():
-            if not isinstance(text, str) or len(text) > MESSAGE_MAX:
-                raise Invalid(
-                    gettext("The '%(language)s' translation is text of at most %(max)s characters.")
-                    % {"language": lang, "max": MESSAGE_MAX},
-                    code="bad_translation",
-                )
-        fields["translations"] = {k: v for k, v in translations.items() if v.strip()}
+    for name in ("translations", "others_translations"):
+        if name in data.given:
+            fields[name] = _clean_translations(getattr(data, name) or {})
     if "audience" in data.given:
         if data.audience not in Absence.Audience.values:
             raise Invalid(
@@ -125,6 +119,48 @@ def _clean(member: Member, data: AbsenceInput) -> dict[str, Any]:
         else:
             fields["backup"] = None
     return fields
+
+
+def _clean_translations(translations: dict[str, str]) -> dict[str, str]:
+    """R7: texts per language, for 'en' and 'nl' only; empty ones dropped."""
+    unknown = set(translations) - set(LANGUAGES)
+    if unknown:
+        raise Invalid(
+            gettext("Translations are for 'en' and 'nl' only, not %(languages)s.")
+            % {"languages": sorted(unknown)},
+            code="bad_translation",
+        )
+    for lang, text in translations.items():
+        if not isinstance(text, str) or len(text) > MESSAGE_MAX:
+            raise Invalid(
+                gettext("The '%(language)s' translation is text of at most %(max)s characters.")
+                % {"language": lang, "max": MESSAGE_MAX},
+                code="bad_translation",
+            )
+    return {k: v for k, v in translations.items() if v.strip()}
+
+
+def _check_placeholders(absence: Absence) -> None:
+    """A reply that would read wrong can not be saved: ``{backup}`` needs a backup.
+
+    Raises:
+        Invalid: (code ``empty_placeholder``) a placeholder would be filled with nothing.
+    """
+    texts = [
+        absence.message,
+        absence.others_message,
+        *(absence.translations or {}).values(),
+        *(absence.others_translations or {}).values(),
+    ]
+    backup = absence.backup.username if absence.backup_id and absence.backup else ""
+    if any(missing_placeholder_values(text, backup=backup) for text in texts):
+        raise Invalid(
+            gettext(
+                "Your text uses {backup} but you chose no backup contact: choose one, "
+                "or take {backup} out of the text."
+            ),
+            code="empty_placeholder",
+        )
 
 
 def _lock_member(member: Member) -> None:
@@ -171,6 +207,7 @@ def absence_create(
     now = timezone.now()
     if problem := _window_problem(fields["starts_at"], fields["ends_at"], now):
         raise Invalid(problem, code="invalid_window")
+    _check_placeholders(Absence(member=member, **fields))
     with transaction.atomic():
         _lock_member(member)
         _check_overlap(member, fields["starts_at"], fields["ends_at"])
@@ -207,6 +244,8 @@ def absence_update(*, member: Member, absence_id: int, data: AbsenceInput) -> Ab
         changed = [name for name, value in fields.items() if getattr(absence, name) != value]
         for name in changed:
             setattr(absence, name, fields[name])
+        if changed:
+            _check_placeholders(absence)
         if any(name in TEXT_FIELDS for name in changed):
             absence.message_version += 1
             changed.append("message_version")
@@ -432,6 +471,7 @@ def digest_notifications_read(
 
 WELCOME_BACK_WITHIN = timedelta(days=7)
 REMIND_BEFORE_END = timedelta(days=1)
+REMIND_BEFORE_START = timedelta(days=1)
 
 
 def absences_notify_due(*, now: datetime) -> dict[str, int]:
@@ -440,9 +480,11 @@ def absences_notify_due(*, now: datetime) -> dict[str, int]:
     - "Welcome back" for every absence that ended on time in the last 7 days and has
       not had one (early ends get theirs from absence_end at once).
     - "Ends tomorrow" reminder for every active absence within a day of its end.
+    - "Starts tomorrow" reminder (D4) for every scheduled absence within a day of its
+      start, created at least a day before it starts.
 
     Each notification is claimed by a conditional UPDATE of ``welcomed_at`` /
-    ``reminded_at``, so two workers never send the same one twice.
+    ``reminded_at`` / ``start_reminded_at``, so two workers never send the same one twice.
     """
     ended = Absence.objects.filter(
         welcomed_at__isnull=True,
@@ -475,4 +517,28 @@ def absences_notify_due(*, now: datetime) -> dict[str, int]:
                     group_key=f"absence-ends:{absence.pk}",
                 )
                 reminded += 1
-    return {"welcomed": welcomed, "reminded": reminded}
+    starting = Absence.objects.filter(
+        start_reminded_at__isnull=True,
+        ended_at__isnull=True,
+        starts_at__gt=now,
+        starts_at__lte=now + REMIND_BEFORE_START,
+        # Not for an absence planned less than a day ahead: its member just saw it.
+        created_at__lte=F("starts_at") - REMIND_BEFORE_START,
+    )
+    starts = 0
+    for absence in starting.only("pk", "member_id"):
+        with transaction.atomic():
+            claimed = Absence.objects.filter(pk=absence.pk, start_reminded_at__isnull=True).update(
+                start_reminded_at=now
+            )
+            if claimed:
+                notification_add(
+                    recipient_id=absence.member_id,
+                    type=Notification.Type.ABSENCE_STARTS,
+                    actor_id=None,
+                    subject_type="absence",
+                    subject_id=absence.pk,
+                    group_key=f"absence-starts:{absence.pk}",
+                )
+                starts += 1
+    return {"welcomed": welcomed, "reminded": reminded, "starts": starts}

@@ -31,6 +31,9 @@ class AbsencePatch(Schema):
     ) = None
     audience: Literal["everyone", "connections", "nobody"] | None = None
     others_message: str | None = Text
+    others_translations: (
+        dict[Annotated[str, Field(max_length=2)], Annotated[str, Field(max_length=2000)]] | None
+    ) = None
     backup: str | None = Field(None, max_length=30)
     repeat_after_days: int | None = Field(None, ge=1, le=30)
     invitations: Literal["hold", "auto_accept_mutual"] | None = None
@@ -49,6 +52,7 @@ class AbsenceOut(Schema):
     translations: dict[str, str]
     audience: str
     others_message: str
+    others_translations: dict[str, str]
     backup: str | None
     repeat_after_days: int | None
     invitations: str
@@ -68,6 +72,7 @@ def absence_payload(absence: Absence, now: datetime | None = None) -> dict[str, 
         "translations": absence.translations or {},
         "audience": absence.audience,
         "others_message": absence.others_message,
+        "others_translations": absence.others_translations or {},
         "backup": absence.backup.username if absence.backup else None,
         "repeat_after_days": absence.repeat_after_days,
         "invitations": absence.invitations,

@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils import translation
 
 from .queries import active_absence
 from .rules import last_day_away
+from .texts import format_back_on, member_back_on
 
 
 def away_banner(request: HttpRequest) -> dict[str, Any]:
@@ -19,5 +21,13 @@ def away_banner(request: HttpRequest) -> dict[str, Any]:
         "my_absence": absence,
         "my_absence_last_day": (
             last_day_away(absence.effective_end, user.timezone) if absence else None
+        ),
+        # A6: the return day as every page says it, in the page's language.
+        "my_absence_back": (
+            format_back_on(
+                member_back_on(absence.effective_end, user), translation.get_language() or "en"
+            )
+            if absence
+            else None
         ),
     }

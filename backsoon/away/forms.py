@@ -18,7 +18,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from .actions import MESSAGE_MAX, AbsenceInput
+from .actions import LANGUAGES, MESSAGE_MAX, AbsenceInput
 from .models import Absence
 from .rules import MAX_REPEAT_AFTER_DAYS, last_day_away, whole_days_window
 
@@ -62,6 +62,7 @@ class PreviewValues:
     translations: dict[str, str] = field(default_factory=dict)
     audience: str = Absence.Audience.EVERYONE
     others_message: str = ""
+    others_translations: dict[str, str] = field(default_factory=dict)
     backup: str = ""
     window: tuple[datetime, datetime] | None = None
     language: str = ""
@@ -140,10 +141,10 @@ class AbsenceForm(forms.Form):
         ),
     )
     message_en = forms.CharField(
-        label=_("English version"), required=False, max_length=MESSAGE_MAX, widget=_textarea(4)
+        label=_("In English"), required=False, max_length=MESSAGE_MAX, widget=_textarea(4)
     )
     message_nl = forms.CharField(
-        label=_("Dutch version"), required=False, max_length=MESSAGE_MAX, widget=_textarea(4)
+        label=_("In Dutch"), required=False, max_length=MESSAGE_MAX, widget=_textarea(4)
     )
     audience = forms.ChoiceField(
         label=_("Who gets an automatic reply"),
@@ -155,7 +156,13 @@ class AbsenceForm(forms.Form):
         label=_("Text for people who are not your connections (optional)"),
         required=False,
         max_length=MESSAGE_MAX,
-        widget=_textarea(3, _("I am out of the office until {return_date}.")),
+        widget=_textarea(3, _("I am out of the office and back on {return_date}.")),
+    )
+    others_message_en = forms.CharField(
+        label=_("In English"), required=False, max_length=MESSAGE_MAX, widget=_textarea(3)
+    )
+    others_message_nl = forms.CharField(
+        label=_("In Dutch"), required=False, max_length=MESSAGE_MAX, widget=_textarea(3)
     )
     backup = forms.CharField(
         label=_("Backup contact (optional)"),
@@ -189,9 +196,37 @@ class AbsenceForm(forms.Form):
         label=_("Their language"), choices=PREVIEW_LANGUAGES, required=False
     )
 
-    def __init__(self, *args: Any, tz_name: str, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, tz_name: str, language: str = "en", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.tz_name = tz_name
+        # One box per language, the member's own first: ``message`` and
+        # ``others_message`` are written in it (R7); the others are translations.
+        self.language = language if language in LANGUAGES else "en"
+        own = {"en": _("English"), "nl": _("Dutch")}[self.language]
+        self.fields["message"].label = _("Automatic reply in %(language)s") % {"language": own}
+        self.fields["others_message"].label = _(
+            "Text for people who are not your connections, in %(language)s (optional)"
+        ) % {"language": own}
+        for prefix in ("message", "others_message"):
+            del self.fields[f"{prefix}_{self.language}"]
+
+    @property
+    def other_languages(self) -> list[str]:
+        """The translation languages, after the member's own."""
+        return [lang for lang in LANGUAGES if lang != self.language]
+
+    @property
+    def message_boxes(self) -> list[Any]:
+        """The reply's boxes, one per language, the member's own first."""
+        return [self["message"], *(self[f"message_{lang}"] for lang in self.other_languages)]
+
+    @property
+    def others_boxes(self) -> list[Any]:
+        """The boxes of the text for others, one per language, the member's own first."""
+        return [
+            self["others_message"],
+            *(self[f"others_message_{lang}"] for lang in self.other_languages),
+        ]
 
     # -- presentation helpers for the template ----------------------------------------
 
@@ -208,7 +243,7 @@ class AbsenceForm(forms.Form):
     @property
     def translations_open(self) -> bool:
         """Show the translation boxes unfolded when they hold text or an error."""
-        names = ("message_en", "message_nl")
+        names = [f"message_{lang}" for lang in self.other_languages]
         if any(self[name].errors for name in names):
             return True
         return any((self[name].value() or "").strip() for name in names)
@@ -285,9 +320,12 @@ class AbsenceForm(forms.Form):
                 data["window"] = self._window(data)
         return PreviewValues(
             message=data.get("message") or "",
-            translations={lang: data.get(f"message_{lang}") or "" for lang in ("en", "nl")},
+            translations={lang: data.get(f"message_{lang}") or "" for lang in self.other_languages},
             audience=data.get("audience") or Absence.Audience.EVERYONE,
             others_message=data.get("others_message") or "",
+            others_translations={
+                lang: data.get(f"others_message_{lang}") or "" for lang in self.other_languages
+            },
             backup=(data.get("backup") or "").strip().lstrip("@").lower(),
             window=data.get("window"),
             language=data.get("preview_language") or "",
@@ -313,6 +351,7 @@ class AbsenceForm(forms.Form):
             "translations",
             "audience",
             "others_message",
+            "others_translations",
             "backup",
             "repeat_after_days",
             "invitations",
@@ -323,9 +362,12 @@ class AbsenceForm(forms.Form):
             starts_at=starts_at,
             ends_at=ends_at,
             message=data["message"],
-            translations={"en": data["message_en"], "nl": data["message_nl"]},
+            translations={lang: data[f"message_{lang}"] for lang in self.other_languages},
             audience=data["audience"],
             others_message=data["others_message"],
+            others_translations={
+                lang: data[f"others_message_{lang}"] for lang in self.other_languages
+            },
             backup=data["backup"],
             repeat_after_days=data["repeat_after_days"],
             invitations=data["invitations"],
@@ -347,13 +389,17 @@ def initial_for(absence: Absence, tz_name: str, language: str) -> dict[str, Any]
     """The form's initial values for editing ``absence``, in the member's time zone."""
     tz = ZoneInfo(tz_name)
     translations = absence.translations or {}
+    others = absence.others_translations or {}
     start_local = absence.starts_at.astimezone(tz)
     initial: dict[str, Any] = {
-        "message": absence.message,
+        # The own language's box shows its translation when one was set apart.
+        "message": translations.get(language) or absence.message,
         "message_en": translations.get("en", ""),
         "message_nl": translations.get("nl", ""),
         "audience": absence.audience,
-        "others_message": absence.others_message,
+        "others_message": others.get(language) or absence.others_message,
+        "others_message_en": others.get("en", ""),
+        "others_message_nl": others.get("nl", ""),
         "backup": absence.backup.username if absence.backup else "",
         "invitations": absence.invitations,
         "repeat_after_days": absence.repeat_after_days or "",

@@ -42,6 +42,8 @@ class Absence(models.Model):
     translations = models.JSONField(default=dict, blank=True)
     audience = models.CharField(max_length=11, choices=Audience.choices, default=Audience.EVERYONE)
     others_message = models.TextField(blank=True, default="")
+    # others_message in other languages (AWAY-SPEC R7), like ``translations``.
+    others_translations = models.JSONField(default=dict, blank=True)
     backup = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -60,6 +62,8 @@ class Absence(models.Model):
     created_at = models.DateTimeField(default=utc_now)
     # The two reminders of AWAY-SPEC D3 and the welcome back of D2, once each.
     reminded_at = models.DateTimeField(null=True, blank=True)
+    # The reminder the day before it starts (D4), once.
+    start_reminded_at = models.DateTimeField(null=True, blank=True)
     welcomed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -26,11 +26,10 @@ from .rules import (
     last_day_away,
     repeat_due,
     reply_plan,
-    return_day,
-    visible_text,
+    visible_reply,
 )
 from .storage import ABSENCE, MEMBER
-from .texts import backup_label, format_day
+from .texts import backup_label, format_back_on, member_back_on
 
 log = logging.getLogger(__name__)
 _ABSENCE_BACKUP = Absence._meta.get_field("backup")
@@ -143,14 +142,15 @@ def auto_reply_plan(
             sender_language=sender.language,
         )
         return reply_plan(
-            facts(absence),
+            facts(absence, language=recipient.language),
             incoming,
             absence_id=away.absence_id,
             message_version=away.message_version,
             record=record,
             sender_first_name=sender.first_name,
-            return_date=lambda day: format_day(day, sender.language),
+            return_date=format_back_on,
             recipient_timezone=recipient.timezone,
+            recipient_work_days=recipient.work_days,
             backup=backup_label(absence.backup),
         )
     except Exception:  # R5: never fail the delivery
@@ -162,8 +162,12 @@ def active_absence(member_id: int, at: datetime | None = None) -> Absence | None
     return active_absences([member_id], at).get(member_id)
 
 
-def facts(absence: Absence) -> AbsenceFacts:
+def facts(absence: Absence, *, language: str | None = None) -> AbsenceFacts:
+    """The rules' view of ``absence``; ``language`` is the member's (the language of
+    ``message`` and ``others_message``), read from ``absence.member`` when not given."""
     return AbsenceFacts(
+        language=language or absence.member.language,
+        others_translations=absence.others_translations or {},
         starts_at=absence.starts_at,
         effective_end=absence.effective_end,
         message=absence.message,
@@ -182,20 +186,27 @@ def badge(
     viewer_first_name: str = "",
 ) -> dict[str, Any]:
     """The Away badge as one viewer may see it (P1, R8), its text filled in as the
-    automatic reply would be for that viewer (R7)."""
+    automatic reply would be for that viewer (R7), with the return day of A6.
+
+    ``back_on`` is the day (the API's ISO date); ``back_text`` the day as pages write
+    it in the viewer's ``language``, a time included when there is one.
+    """
     member = absence.member
     show_backup = viewer_is_connection or absence.audience == Absence.Audience.EVERYONE
     backup = absence.backup if show_backup else None
-    text = visible_text(
+    text, text_language = visible_reply(
         facts(absence), viewer_is_connection=viewer_is_connection, language=language
     )
+    back = member_back_on(absence.effective_end, member)
     return {
         "until": absence.effective_end,
         "until_date": last_day_away(absence.effective_end, member.timezone),
+        "back_on": back.day,
+        "back_text": format_back_on(back, language),
         "message": fill_placeholders(
             text,
             first_name=viewer_first_name,
-            return_date=format_day(return_day(absence.effective_end, member.timezone), language),
+            return_date=format_back_on(back, text_language),
             backup=backup_label(backup),
         ),
         "backup": backup.username if backup else None,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
@@ -52,6 +52,10 @@ class AbsenceFacts:
     audience: str = Audience.EVERYONE
     others_message: str = ""
     repeat_after_days: int | None = None
+    # R7: ``others_message`` in other languages, and the language ``message`` and
+    # ``others_message`` are written in (the member's own).
+    others_translations: Mapping[str, str] = field(default_factory=dict)
+    language: str = "en"
 
 
 @dataclass(frozen=True)
@@ -74,6 +78,7 @@ class ReplyDecision:
     send: bool
     text: str = ""
     skip: Skip | None = None
+    language: str = ""  # the language of ``text``: its dates are written in it (R7)
 
 
 def is_active(absence: AbsenceFacts, at: datetime) -> bool:
@@ -85,21 +90,41 @@ def visible_text(absence: AbsenceFacts, *, viewer_is_connection: bool, language:
     """The text a viewer may see in a badge or a reply (R4, R7, R8).
 
     Connections see ``message`` (in their language when a translation exists).
-    Others see ``others_message`` when one is set; without one, they see ``message``
-    only when the audience is everyone, and nothing otherwise.
+    Others see ``others_message`` (in their language when a translation exists) when
+    one is set; without one, they see ``message`` only when the audience is everyone,
+    and nothing otherwise.
     """
-    if viewer_is_connection:
-        return _translated(absence, language)
-    if absence.others_message.strip():
-        return absence.others_message
-    if absence.audience == Audience.EVERYONE:
-        return _translated(absence, language)
-    return ""
+    return visible_reply(absence, viewer_is_connection=viewer_is_connection, language=language)[0]
 
 
-def _translated(absence: AbsenceFacts, language: str) -> str:
-    translated = absence.translations.get(language, "")
-    return translated if translated.strip() else absence.message
+def visible_reply(
+    absence: AbsenceFacts, *, viewer_is_connection: bool, language: str
+) -> tuple[str, str]:
+    """:func:`visible_text` with the language it is written in (R7): the viewer's
+    when a translation was used, else the member's own (``absence.language``), so
+    that the dates filled into it are written in that same language."""
+    if not viewer_is_connection:
+        others = _translated(
+            absence.others_message, absence.others_translations, absence.language, language
+        )
+        if others[0].strip():
+            return others
+        if absence.audience != Audience.EVERYONE:
+            return "", absence.language
+    return _translated(absence.message, absence.translations, absence.language, language)
+
+
+def _any_text(translations: Mapping[str, str]) -> bool:
+    return any(text.strip() for text in translations.values())
+
+
+def _translated(
+    text: str, translations: Mapping[str, str], own: str, language: str
+) -> tuple[str, str]:
+    translated = translations.get(language, "")
+    if translated.strip():
+        return translated, language
+    return text, own
 
 
 def decide_reply(
@@ -133,9 +158,10 @@ def decide_reply(
         absence.audience == Audience.CONNECTIONS
         and not incoming.sender_is_connection
         and not absence.others_message.strip()
+        and not _any_text(absence.others_translations)
     ):
         return ReplyDecision(False, skip=Skip.AUDIENCE)
-    text = visible_text(
+    text, text_language = visible_reply(
         absence,
         viewer_is_connection=incoming.sender_is_connection,
         language=incoming.sender_language,
@@ -146,7 +172,7 @@ def decide_reply(
         last_reply_at, absence.repeat_after_days, incoming.sent_at
     ):
         return ReplyDecision(False, skip=Skip.ALREADY)
-    return ReplyDecision(True, text=text)
+    return ReplyDecision(True, text=text, language=text_language)
 
 
 @dataclass(frozen=True)
@@ -177,17 +203,20 @@ def reply_plan(
     message_version: int,
     record: tuple[int, datetime] | None,
     sender_first_name: str,
-    return_date: Callable[[date], str],
+    return_date: Callable[[BackOn, str], str],
     recipient_timezone: str,
     backup: str,
+    recipient_work_days: str = "12345",
 ) -> ReplyPlan | None:
     """The reply to ``incoming`` (R1-R9), or None when none is due.
 
     Args:
         record: the sender's reply record for the absence's current text (id, when
             last sent), or None.
-        return_date: writes the return day in the sender's language (R7); asked
-            only when a reply is due.
+        return_date: writes the return day (A6) in a language: the language of
+            the reply's text, so a reply is never written in two (R7); asked only
+            when a reply is due.
+        recipient_work_days: the away member's working days (A6).
         backup: ``{backup}`` as it is shown, "" without one.
     """
     last = record[1] if record is not None else None
@@ -197,7 +226,10 @@ def reply_plan(
     text = fill_placeholders(
         decision.text,
         first_name=sender_first_name,
-        return_date=return_date(return_day(absence.effective_end, recipient_timezone)),
+        return_date=return_date(
+            back_on(absence.effective_end, recipient_timezone, recipient_work_days),
+            decision.language,
+        ),
         backup=backup,
     )
     return ReplyPlan(
@@ -210,6 +242,12 @@ def reply_plan(
         last_sent_at=last,
         at=incoming.sent_at,
     )
+
+
+def missing_placeholder_values(text: str, *, backup: str) -> list[str]:
+    """Placeholders of ``text`` that would be filled with nothing, so that the reply
+    would read wrong ("contact ."): today only ``{backup}`` without a backup."""
+    return ["{backup}"] if "{backup}" in text and not backup.strip() else []
 
 
 def repeat_due(last_reply_at: datetime, repeat_after_days: int | None, at: datetime) -> bool:
@@ -236,8 +274,69 @@ def last_day_away(effective_end: datetime, tz_name: str) -> date:
 
 
 def return_day(effective_end: datetime, tz_name: str) -> date:
-    """The calendar day the member is back, in their time zone."""
+    """The calendar day the absence ends on, in the member's time zone (before A6's
+    move past non-working days: see :func:`back_on`)."""
     return effective_end.astimezone(ZoneInfo(tz_name)).date()
+
+
+# A6: the days a member works, as ISO weekday digits ("1" Monday .. "7" Sunday).
+DEFAULT_WORK_DAYS = "12345"
+# A6: an absence ending at or after this local time leaves nothing of that working
+# day: the member is back on the next working day (an absence ending on Friday
+# evening says back on Monday).
+WORKDAY_OVER_AT = time(18, 0)
+
+
+@dataclass(frozen=True)
+class BackOn:
+    """A6: when a member is back. ``at`` is set only when they are back during a
+    working day at a time other than the start of that day."""
+
+    day: date
+    at: time | None = None
+
+
+def work_days_clean(days: str) -> str:
+    """``days`` as sorted unique ISO weekday digits; the default when none is valid."""
+    kept = sorted({d for d in days if d in "1234567"})
+    return "".join(kept) or DEFAULT_WORK_DAYS
+
+
+def _start_of_day(day: date, tz: ZoneInfo) -> datetime:
+    """The first instant of ``day`` in ``tz`` (midnight, or the end of a gap at midnight)."""
+    return datetime.combine(day, time(0, 0), tzinfo=tz).astimezone(UTC).astimezone(tz)
+
+
+def back_on(effective_end: datetime, tz_name: str, work_days: str = DEFAULT_WORK_DAYS) -> BackOn:
+    """A6: the one return day every place names: the first day, in the member's zone,
+    on which they are present, moved past their non-working days.
+
+    Args:
+        effective_end: the absence's exclusive end (UTC or any zone).
+        tz_name: the member's IANA time zone; midnight and daylight saving follow it.
+        work_days: ISO weekday digits of the days the member works ("12345": Monday to
+            Friday); an empty or invalid value means Monday to Friday.
+
+    Returns:
+        The day, with the time of return when the absence ends during a working day
+        at a time other than the start of that day (and before ``WORKDAY_OVER_AT``).
+    """
+    tz = ZoneInfo(tz_name)
+    days = work_days_clean(work_days)
+    local = effective_end.astimezone(tz)
+    day = local.date()
+    at: time | None = None
+    if local != _start_of_day(day, tz):
+        if local.time() >= WORKDAY_OVER_AT:
+            day += timedelta(days=1)
+        else:
+            at = local.time().replace(second=0, microsecond=0)
+    moved = day
+    while str(moved.isoweekday()) not in days:
+        moved += timedelta(days=1)
+    if moved != day:
+        at = None  # back at the start of a later working day
+    return BackOn(day=moved, at=at)
 
 
 def whole_days_window(first_day: date, last_day: date, tz_name: str) -> tuple[datetime, datetime]:

@@ -35,12 +35,13 @@ from .rules import (
     AbsenceFacts,
     IncomingFacts,
     Skip,
+    back_on,
     decide_reply,
     fill_placeholders,
     last_day_away,
-    return_day,
+    visible_reply,
 )
-from .texts import backup_label, format_day
+from .texts import backup_label, format_back_on
 
 DASH = "\u2013"  # between the first and the last day
 HISTORY_SHOWN = 50
@@ -54,7 +55,8 @@ FIELD_FOR_CODE = {
     "bad_audience": "audience",
     "bad_invitation_policy": "invitations",
     "bad_repeat": "repeat_after_days",
-    "bad_translation": "message_en",
+    "bad_translation": "message",
+    "empty_placeholder": "backup",
 }
 
 
@@ -88,7 +90,7 @@ def _overlap_message(member: Member, exc: DomainError) -> str:
         except (NotFound, TypeError, ValueError):
             other = None
         if other is not None:
-            row = absence_row(other, member.timezone, timezone.now())
+            row = absence_row(other, member.timezone, timezone.now(), member.language)
             return _(
                 "These dates overlap your absence of %(dates)s. "
                 "Choose other dates, or change that absence."
@@ -108,8 +110,11 @@ def _show_error(form: AbsenceForm, member: Member, exc: DomainError) -> int:
     return exc.status
 
 
-def absence_row(absence: Absence, tz_name: str, now: datetime) -> dict[str, Any]:
-    """One absence as the pages show it: its state and its dates in the member's zone."""
+def absence_row(
+    absence: Absence, tz_name: str, now: datetime, language: str = "en"
+) -> dict[str, Any]:
+    """One absence as the pages show it: its state and its dates in the member's zone,
+    and its return day (A6) in ``language``."""
     tz = ZoneInfo(tz_name)
     end = absence.effective_end
     whole = is_whole_days(absence.starts_at, absence.ends_at, tz_name)
@@ -119,15 +124,53 @@ def absence_row(absence: Absence, tz_name: str, now: datetime) -> dict[str, Any]
     else:
         last = absence.ends_at.astimezone(tz)
         moment = pgettext("date format", "D j M Y, H:i")
-        dates = _span(formats.date_format(first, moment), formats.date_format(last, moment))
+        if is_whole_days(absence.ends_at, absence.ends_at, tz_name):
+            # Ends at the start of a day: name the last day away, not "Sat 00:00",
+            # which reads as a day the member is away on (A6).
+            end_text = formats.date_format(
+                last_day_away(absence.ends_at, tz_name), pgettext("date format", "D j M Y")
+            )
+        else:
+            end_text = formats.date_format(last, moment)
+        dates = _span(formats.date_format(first, moment), end_text)
     return {
         "absence": absence,
         "state": absence.state(now),
         "dates": dates,
         "last_day": last_day_away(end, tz_name),
+        # A6: the one return day, as every page says it ("back on ...").
+        "back_text": format_back_on(back_on(end, tz_name, absence.member.work_days), language),
+        **_reply_summary(absence, language),
         "ended_early": absence.ended_at is not None and absence.ended_at < absence.ends_at,
         "ended_on": absence.ended_at,
         "whole_days": whole,
+    }
+
+
+def _reply_summary(absence: Absence, language: str) -> dict[str, Any]:
+    """What the page says about the replies, from the rules themselves (R4, R7): the
+    text a connection in ``language`` reads, and the languages replies exist in."""
+    facts = queries.facts(absence)
+    order = [language, *(lang for lang in actions.LANGUAGES if lang != language)]
+    texts = {lang: visible_reply(facts, viewer_is_connection=True, language=lang) for lang in order}
+    shown, shown_language = next(
+        (texts[lang] for lang in order if texts[lang][0].strip()), ("", language)
+    )
+    if shown:
+        # As it will read: the return day and the backup filled in, {first_name} kept.
+        shown = fill_placeholders(
+            shown,
+            first_name="{first_name}",
+            return_date=format_back_on(
+                back_on(absence.effective_end, absence.member.timezone, absence.member.work_days),
+                shown_language,
+            ),
+            backup=backup_label(absence.backup),
+        )
+    languages = [lang for lang in order if texts[lang][0].strip() and texts[lang][1] == lang]
+    return {
+        "reply_text": shown,
+        "reply_languages": ", ".join(_language_name(lang) for lang in languages),
     }
 
 
@@ -143,26 +186,35 @@ def _backup_label(username: str) -> str:
 
 
 def reply_preview(
-    values: PreviewValues, *, tz_name: str, now: datetime, default_language: str = "en"
+    values: PreviewValues,
+    *,
+    tz_name: str,
+    now: datetime,
+    default_language: str = "en",
+    work_days: str = "12345",
 ) -> dict[str, Any]:
     """The automatic reply as a connection and as anyone else would get it (R4, R7, R8).
 
     Uses the very functions the real reply goes through: ``rules.decide_reply`` (and
-    so ``rules.visible_text``), ``rules.fill_placeholders``, ``rules.return_day`` and
-    ``texts.format_day``. The writer is a sample person named Sam who reads
-    ``values.language`` (``default_language`` when the form did not say).
+    so ``rules.visible_reply``), ``rules.fill_placeholders``, ``rules.back_on`` and
+    ``texts.format_back_on``. The writer is a sample person named Sam who reads
+    ``values.language`` (``default_language`` when the form did not say); the
+    member's own texts are in ``default_language`` (R7: the return day is written in
+    the language of the text it is in).
     """
     language = values.language or default_language
     if language not in actions.LANGUAGES:
         language = "en"
+    back = None
     if values.window is not None:
         starts_at, ends_at = values.window
-        return_date = format_day(return_day(ends_at, tz_name), language)
+        back = back_on(ends_at, tz_name, work_days)
     else:
         # No valid dates yet: preview the text as if the absence were on now.
         starts_at, ends_at = now, now + timedelta(days=1)
-        return_date = _("[your return date]")
     facts = AbsenceFacts(
+        language=default_language if default_language in actions.LANGUAGES else "en",
+        others_translations=values.others_translations,
         starts_at=starts_at,
         effective_end=ends_at,
         message=values.message,
@@ -187,6 +239,11 @@ def reply_preview(
         decision = decide_reply(facts, incoming, last_reply_at=None)
         text = ""
         if decision.send:
+            return_date = (
+                format_back_on(back, decision.language)
+                if back is not None
+                else _("[your return date]")
+            )
             text = fill_placeholders(
                 decision.text,
                 first_name=SAMPLE_FIRST_NAME,
@@ -218,7 +275,10 @@ def _preview_note(
         return _("No automatic reply yet: write a message.")
     if skip is not None:
         return _("No automatic reply.")
-    if not is_connection and values.others_message.strip():
+    others = values.others_message.strip() or any(
+        text.strip() for text in values.others_translations.values()
+    )
+    if not is_connection and others:
         return _("Your text for others")
     if (values.translations.get(language) or "").strip():
         return _("Your %(language)s version") % {"language": _language_name(language)}
@@ -226,9 +286,19 @@ def _preview_note(
 
 
 def _preview_warnings(values: PreviewValues, backup: str) -> list[str]:
-    texts = [values.message, values.others_message, *values.translations.values()]
+    texts = [
+        values.message,
+        values.others_message,
+        *values.translations.values(),
+        *values.others_translations.values(),
+    ]
     if not backup and any("{backup}" in text for text in texts):
-        return [_("You use {backup} but chose no backup contact: it will be left empty.")]
+        return [
+            _(
+                "You use {backup} but chose no backup contact: choose one, or take "
+                "{backup} out of the text."
+            )
+        ]
     return []
 
 
@@ -238,6 +308,7 @@ def _preview_for(form: AbsenceForm, member: Member) -> dict[str, Any]:
         tz_name=member.timezone,
         now=timezone.now(),
         default_language=member.language,
+        work_days=member.work_days,
     )
 
 
@@ -258,7 +329,7 @@ def _form_context(
 def _index_context(request: HttpRequest, member: Member) -> dict[str, Any]:
     now = timezone.now()
     rows = [
-        absence_row(a, member.timezone, now)
+        absence_row(a, member.timezone, now, member.language)
         for a in queries.absences_of(member).order_by("-starts_at", "-id")
     ]
     upcoming = sorted(
@@ -285,7 +356,7 @@ def _index_context(request: HttpRequest, member: Member) -> dict[str, Any]:
 
 
 def _saved_message(absence: Absence, member: Member) -> str:
-    row = absence_row(absence, member.timezone, timezone.now())
+    row = absence_row(absence, member.timezone, timezone.now(), member.language)
     if row["state"] == "active":
         return _("You are away: %(dates)s. Your automatic reply is on.") % {"dates": row["dates"]}
     return _("Your absence is scheduled: %(dates)s.") % {"dates": row["dates"]}
@@ -311,6 +382,7 @@ def absence_new(request: HttpRequest) -> HttpResponse:
         request.POST if request.method == "POST" else None,
         initial=initial_for_new(today, member.language),
         tz_name=member.timezone,
+        language=member.language,
     )
     status = 200
     if request.method == "POST":
@@ -348,6 +420,7 @@ def absence_edit(request: HttpRequest, absence_id: int) -> HttpResponse:
         request.POST if request.method == "POST" else None,
         initial=initial_for(absence, member.timezone, member.language),
         tz_name=member.timezone,
+        language=member.language,
     )
     status = 200
     if request.method == "POST":
@@ -367,7 +440,11 @@ def absence_edit(request: HttpRequest, absence_id: int) -> HttpResponse:
         request,
         "away/form_page.html",
         _form_context(
-            request, member, form, absence=absence, row=absence_row(absence, member.timezone, now)
+            request,
+            member,
+            form,
+            absence=absence,
+            row=absence_row(absence, member.timezone, now, member.language),
         ),
         status=status,
     )
@@ -418,5 +495,5 @@ def absence_delete(request: HttpRequest, absence_id: int) -> HttpResponse:
 def preview(request: HttpRequest) -> JsonResponse:
     """The live preview as JSON: the texts a connection and anyone else would get."""
     member = current_member(request)
-    form = AbsenceForm(request.POST, tz_name=member.timezone)
+    form = AbsenceForm(request.POST, tz_name=member.timezone, language=member.language)
     return JsonResponse(_preview_for(form, member))

@@ -50,6 +50,7 @@ class ReadFilter(Schema):
             "share",
             "welcome_back",
             "absence_reminder",
+            "absence_starts",
         ]
         | None
     ) = None

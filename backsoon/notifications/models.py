@@ -28,6 +28,7 @@ class Notification(models.Model):
         SHARE = "share"
         WELCOME_BACK = "welcome_back"
         ABSENCE_REMINDER = "absence_reminder"
+        ABSENCE_STARTS = "absence_starts"  # the day before an absence starts (AWAY-SPEC D4)
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"

@@ -69,6 +69,10 @@ def subject_url(notification: Notification) -> str | None:
         return reverse("messaging:conversation", args=[pk])
     if kind == "invitation":
         return reverse("network:index")
+    if kind == "absence" and notification.type == Notification.Type.ABSENCE_STARTS:
+        # D4: the editor, whose preview shows the reply as a connection and as
+        # anyone else will get it.
+        return f"/away/{pk}/edit/#away-preview-title"
     if kind == "absence":
         return f"/away/{pk}/digest/"  # the digest page of the away app
     if kind == "post":
@@ -159,6 +163,12 @@ def notification_text(notification: Notification) -> str:
             "<strong>{}</strong> {}",
             _("Your out-of-office is still on."),
             _("Back already? You can end it early."),
+        )
+    if kind == Type.ABSENCE_STARTS:
+        return format_html(
+            "<strong>{}</strong> {}",
+            _("Your out-of-office starts tomorrow."),
+            _("See the automatic reply your connections and others will get."),
         )
     return _("You have a new notification.")
 

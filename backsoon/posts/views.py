@@ -22,7 +22,7 @@ from backsoon.accounts.presenters import member_card
 from backsoon.errors import DomainError, Forbidden, Invalid, NotFound
 from backsoon.pagination import keyset_page
 from backsoon.web.net import current_member, not_found_page, safe_next
-from backsoon.web.templatetags.away_badge import away_day
+from backsoon.web.templatetags.away_badge import back_day
 
 from . import actions, queries, yields
 from .forms import CommentForm, PostForm, ReactionForm, ShareForm
@@ -48,9 +48,9 @@ def _away_notice(request: HttpRequest, mentioned_away: list[dict[str, Any]]) -> 
     """Tell the author which mentioned members are away (AWAY-SPEC P3)."""
     for item in mentioned_away:
         badge = item["away"]
-        text = _("@%(name)s is away until %(date)s and may answer late.") % {
+        text = _("@%(name)s is away, back on %(date)s, and may answer late.") % {
             "name": item["username"],
-            "date": away_day(badge, "long"),
+            "date": back_day(badge, "long"),
         }
         if badge.get("backup"):
             text += " " + _("Backup contact: @%(backup)s.") % {"backup": badge["backup"]}

@@ -302,7 +302,8 @@ def test_R7_language_and_placeholders(alice, bob):
     )
     send(alice, conversation(alice, bob))
     reply = Message.objects.get(kind="auto_reply").body
-    assert reply == "Hoi Alice, terug op zaterdag 3 januari 2099. Vraag Bo Backer (@backup.bo). {0}"
+    # A6: the absence ends on Saturday: back on Monday.
+    assert reply == "Hoi Alice, terug op maandag 5 januari 2099. Vraag Bo Backer (@backup.bo). {0}"
 
 
 def test_R7_english_sender_gets_message_and_english_date(alice, bob):
@@ -317,7 +318,8 @@ def test_R7_english_sender_gets_message_and_english_date(alice, bob):
         translations={"nl": "Terug {return_date}"},
     )
     send(alice, conversation(alice, bob))
-    assert Message.objects.get(kind="auto_reply").body == "Back Saturday 3 January 2099"
+    # A6: the absence ends on Saturday: back on Monday.
+    assert Message.objects.get(kind="auto_reply").body == "Back Monday 5 January 2099"
 
 
 def test_R8_badge_for_non_connection_reveals_only_others_message(alice, bob):

@@ -68,8 +68,8 @@ def test_D2_early_return_gets_welcome_back_and_correct_digest(alice, bob):
 
 def test_D2_worker_sends_welcome_back_once_when_absence_ends_on_time(alice):
     absence = make_absence(alice, hours_from_now=-3, hours=2)
-    assert absences_notify_due(now=timezone.now()) == {"welcomed": 1, "reminded": 0}
-    assert absences_notify_due(now=timezone.now()) == {"welcomed": 0, "reminded": 0}
+    assert absences_notify_due(now=timezone.now()) == {"welcomed": 1, "reminded": 0, "starts": 0}
+    assert absences_notify_due(now=timezone.now()) == {"welcomed": 0, "reminded": 0, "starts": 0}
     assert Notification.objects.filter(recipient=alice, type="welcome_back").count() == 1
     # The digest is readable whether or not the worker ran.
     assert Api(alice).get(f"/me/absences/{absence.pk}/digest").status_code == 200

@@ -66,12 +66,14 @@ def test_set_absence_be_seen_away_and_come_back_early(page, shots):
     # Only connections get the full text; others get a short one (R4, R8).
     page.get_by_role("radio", name="My connections").check()
     page.get_by_label("Text for people who are not your connections").fill(
-        "I am out of the office until {return_date}."
+        "I am out of the office and back on {return_date}."
     )
     expect(page.get_by_test_id("others-warning")).to_contain_text(
         "Anyone who writes to you may see this text"
     )
-    expect(page.get_by_test_id("preview-others")).to_contain_text("I am out of the office until")
+    expect(page.get_by_test_id("preview-others")).to_contain_text(
+        "I am out of the office and back on"
+    )
     shots("audience-and-others-preview")
 
     page.get_by_role("button", name="Schedule").click()
@@ -95,9 +97,9 @@ def test_set_absence_be_seen_away_and_come_back_early(page, shots):
         page_b.base_url = base
         log_in(page_b, "bob")
         page_b.goto(base + "/in/alice/")
-        expect(page_b.get_by_test_id("away-badge")).to_contain_text("Away until")
+        expect(page_b.get_by_test_id("away-badge")).to_contain_text("Away, back on")
         expect(page_b.get_by_test_id("away-badge")).to_contain_text(
-            "I am out of the office until"  # not a connection: the text for others (R8)
+            "I am out of the office and back on"  # not a connection: the text for others (R8)
         )
         expect(page_b.get_by_test_id("away-banner")).to_have_count(0)
         shots.page = page_b  # same numbered series, B's screen
@@ -108,10 +110,10 @@ def test_set_absence_be_seen_away_and_come_back_early(page, shots):
         message_send(sender=bob, conversation_id=conversation.pk, body="Hello Alice!")
         reply = Message.objects.get(conversation=conversation, kind=Message.Kind.AUTO_REPLY)
         assert reply.sender_id == alice.pk
-        assert reply.body.startswith("I am out of the office until ")
+        assert reply.body.startswith("I am out of the office and back on ")
         page_b.goto(base + f"/messaging/{conversation.pk}/")
         expect(
-            page_b.get_by_text("I am out of the office until").filter(visible=True).first
+            page_b.get_by_text("I am out of the office and back on").filter(visible=True).first
         ).to_be_visible()
         shots("b-conversation-with-auto-reply")
     finally:

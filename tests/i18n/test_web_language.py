@@ -135,24 +135,38 @@ def test_the_away_badge_and_banner_read_naturally_in_dutch():
     _away_until(noor, last)
     spelled = f"{DAYS_NL[last.weekday()]} {last.day} {MONTHS_NL[last.month - 1]}"
 
+    # AWAY-SPEC A6: one return day, said "terug op", past the weekend.
+    back = last + timedelta(days=1)
+    while back.weekday() >= 5:
+        back += timedelta(days=1)
+    back_spelled = f"{DAYS_NL[back.weekday()]} {back.day} {MONTHS_NL[back.month - 1]} {back.year}"
+
     badge_page = text(signed_in(sem).get("/in/noor/"))
-    assert f"Afwezig tot en met {spelled} {last.year}" in badge_page
+    assert f"Afwezig, terug op {back_spelled}" in badge_page
+    assert "tot en met" not in badge_page
     compose = text(signed_in(sem).get("/messaging/new/?to=noor"))
     assert f"Noor de Vries is afwezig tot en met {spelled} {last.year}" in compose
     own = text(signed_in(noor).get("/away/"))
-    assert f"Je bent afwezig tot en met {spelled}" in own
+    assert f"Je bent afwezig, terug op {back_spelled}" in own
     assert "Nu afwezig" in own
 
 
-def test_a_banner_with_an_end_time_says_tot_not_tot_en_met():
+def test_a_banner_with_an_end_time_says_terug_op_with_the_time():
+    """AWAY-SPEC A6: "terug op", never "tot" beside "tot en met"; the time is shown
+    when the member is back during a working day."""
     noor = make_member("noor", display_name="Noor de Vries", language="nl")
-    end = timezone.now() + timedelta(days=3, hours=5)
+    today = timezone.localdate(timezone=AMSTERDAM)
+    monday = today + timedelta(days=7 - today.weekday())
+    end = datetime.combine(monday, datetime.min.time(), tzinfo=AMSTERDAM) + timedelta(
+        hours=10, minutes=30
+    )
     Absence.objects.create(
-        member=noor, starts_at=timezone.now() - timedelta(hours=1), ends_at=end.replace(minute=30)
+        member=noor, starts_at=timezone.now() - timedelta(hours=1), ends_at=end.astimezone(UTC)
     )
     page = text(signed_in(noor).get("/"))
-    assert "Je bent afwezig tot " in page
-    assert "Je bent afwezig tot en met" not in page
+    spelled = f"maandag {monday.day} {MONTHS_NL[monday.month - 1]} {monday.year}, 10:30"
+    assert f"Je bent afwezig, terug op {spelled}" in page
+    assert "Je bent afwezig tot" not in page
 
 
 @pytest.mark.parametrize(

@@ -449,8 +449,9 @@ def test_R4_preview_for_a_connection_and_for_anyone_else(alice, bob):
     response = client_for(alice).post("/away/preview/", data)
     assert response.status_code == 200
     body = response.json()
-    back = format_day(date(YEAR + 1, 1, 3), "en")
-    assert back == "Saturday 3 January 2060"
+    # A6: the last day is a Friday: back on Monday, not on Saturday.
+    back = format_day(date(YEAR + 1, 1, 5), "en")
+    assert back == "Monday 5 January 2060"
     assert body["connection"]["sent"] is True
     assert body["connection"]["text"] == (
         f"Hi Sam, back on {back}. Ask Bob de Boer (@bob). {{unknown}} stays."
@@ -483,13 +484,16 @@ def test_R7_preview_in_the_writers_language_uses_the_translation(alice):
     )
     body = client_for(alice).post("/away/preview/", data).json()
     assert body["language"] == "nl"
-    assert body["connection"]["text"] == "Terug op zaterdag 3 januari 2060"
-    assert body["others"]["text"] == "Terug op zaterdag 3 januari 2060"  # audience everyone
+    # A6: the last day is a Friday: back on Monday.
+    assert body["connection"]["text"] == "Terug op maandag 5 januari 2060"
+    assert body["others"]["text"] == "Terug op maandag 5 januari 2060"  # audience everyone
 
 
 def test_R7_preview_defaults_to_the_members_own_language():
     member = make_member("anouk", language="nl")
-    data = {"message": "Back", "message_nl": "Terug"}
+    # The editor's first box is in the member's own language (Dutch here); the
+    # English one is the translation.
+    data = {"message": "Terug", "message_en": "Back"}
     body = client_for(member).post("/away/preview/", data).json()
     assert body["language"] == "nl"
     assert body["connection"]["text"] == "Terug"

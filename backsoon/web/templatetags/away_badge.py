@@ -40,15 +40,41 @@ def away_day(badge: dict[str, Any] | None, style: str = "short") -> str:
     return formats.date_format(day, _format(style)) if day is not None else ""
 
 
+def _back(badge: dict[str, Any] | None, style: str) -> str:
+    """The return day of AWAY-SPEC A6 (``back_on``), said one way: the badge's
+    ``back_text`` in the long style, else ``back_on`` in the style asked."""
+    if not badge:
+        return ""
+    back = badge.get("back_on")
+    if style == "long" and badge.get("back_text"):
+        return str(badge["back_text"])
+    if isinstance(back, date):
+        return formats.date_format(back, _format(style))
+    return ""
+
+
+@register.filter
+def back_day(badge: dict[str, Any] | None, style: str = "long") -> str:
+    """The badge's return day (A6), or its last day away for a badge without one."""
+    return _back(badge, style) or away_day(badge, style)
+
+
 @register.filter
 def away_until(badge: dict[str, Any] | None, style: str = "short") -> str:
-    """ "Away until <day>" for a badge (see ``away_day``); "" without a badge."""
+    """ "Away, back on <day>" for a badge (A6: the one return day); a badge without
+    ``back_on`` says "Away until <last day>"; "" without a badge."""
+    back = _back(badge, style)
+    if back:
+        return gettext("Away, back on %(date)s") % {"date": back}
     day = away_day(badge, style)
     return gettext("Away until %(date)s") % {"date": day} if day else ""
 
 
 @register.filter
 def you_are_away_until(badge: dict[str, Any] | None, style: str = "long") -> str:
-    """ "You are away until <day>", for your own badge; "" without a badge."""
+    """ "You are away, back on <day>", for your own badge; "" without a badge."""
+    back = _back(badge, style)
+    if back:
+        return gettext("You are away, back on %(date)s") % {"date": back}
     day = away_day(badge, style)
     return gettext("You are away until %(date)s") % {"date": day} if day else ""
