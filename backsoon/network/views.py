@@ -24,7 +24,7 @@ from backsoon.errors import DomainError
 from backsoon.triage import rules
 from backsoon.web.forms import error_text
 from backsoon.web.net import current_member, safe_next, with_retry_after
-from backsoon.web.templatetags.away_badge import away_day
+from backsoon.web.templatetags.away_badge import back_day
 
 from . import actions, queries
 from .forms import ConnectionSearchForm, InviteForm
@@ -377,10 +377,10 @@ def _invited(request: HttpRequest, invitation: Invitation, next_url: str | None)
     if badge is not None:
         messages.info(
             request,
-            _("%(name)s is away until %(date)s. Your invitation waits for their return.")
+            _("%(name)s is away, back on %(date)s. Your invitation waits for their return.")
             % {
                 "name": recipient.display_name,
-                "date": away_day(badge, "long"),
+                "date": back_day(badge, "long"),
             },
         )
     return redirect(next_url)

@@ -87,7 +87,7 @@ def test_badge_with_day_everywhere_own_status_and_calendar(
     page.goto(base + "/in/bob/")
     shots("own-profile")
     with translation.override(language):
-        day = formats.date_format(world.last_day, "l j F Y")
+        day = formats.date_format(world.back_day, "l j F Y")
     status = page.get_by_test_id("away-self")
     expect(status).to_contain_text(t["you_are_away"].format(date=day))
     expect(status.get_by_role("link", name=t["edit"])).to_be_visible()

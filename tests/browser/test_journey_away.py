@@ -122,7 +122,7 @@ def test_set_absence_be_seen_away_and_come_back_early(page, shots):
 
     # A comes back early from the banner (A4), and lands on the digest (TRIAGE C4).
     page.goto(base + "/in/alice/")
-    expect(page.get_by_test_id("away-self")).to_contain_text("You are away until")  # issue 18
+    expect(page.get_by_test_id("away-self")).to_contain_text("You are away, back on")  # issue 18
     shots("own-profile-while-away")
     page.get_by_test_id("banner-end-now").click()
     page.wait_for_url(base + f"/away/{absence.pk}/digest/")

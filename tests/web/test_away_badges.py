@@ -20,6 +20,7 @@ from django.utils import formats, timezone, translation
 
 from backsoon.accounts.models import Member
 from backsoon.away.models import Absence
+from backsoon.away.texts import member_back_on
 from backsoon.messaging.actions import conversation_start, message_send
 from backsoon.network.actions import invitation_send
 from backsoon.posts.actions import comment_create, post_create
@@ -31,18 +32,18 @@ AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
 T = {
     "en": {
-        "away_until": "Away until {date}",
+        "away_until": "Away, back on {date}",
         "short": "j M",
-        "you_are_away": "You are away until {date}",
+        "you_are_away": "You are away, back on {date}",
         "calendar_link": "Calendar import and export",
         "copy": "Copy",
         "edit": "Edit",
         "end_now": "End now",
     },
     "nl": {
-        "away_until": "Afwezig tot en met {date}",
+        "away_until": "Afwezig, terug op {date}",
         "short": "j b",
-        "you_are_away": "Je bent afwezig tot en met {date}",
+        "you_are_away": "Je bent afwezig, terug op {date}",
         "calendar_link": "Agenda importeren en exporteren",
         "copy": "Kopiëren",
         "edit": "Bewerken",
@@ -53,15 +54,16 @@ T = {
 
 def away_until_midnight(member: Member, *, days: int = 5) -> date:
     """``member`` away from an hour ago until the start of the day ``days`` from today
-    (Amsterdam): returns the last day away, the day the badge names."""
+    (Amsterdam): returns the day they are back (AWAY-SPEC A6: past their non-working
+    days), the day the badge names."""
     back = timezone.localdate(timezone=AMSTERDAM) + timedelta(days=days)
-    Absence.objects.create(
+    absence = Absence.objects.create(
         member=member,
         starts_at=timezone.now() - timedelta(hours=1),
         ends_at=datetime.combine(back, time(0, 0), tzinfo=AMSTERDAM),
         message="Hi {first_name}, thanks for your message! Back on {return_date}.",
     )
-    return back - timedelta(days=1)
+    return member_back_on(absence.effective_end, member).day
 
 
 @dataclass
@@ -69,7 +71,7 @@ class World:
     language: str
     alice: Member
     bob: Member
-    last_day: date
+    back_day: date
     direct_id: int
     group_id: int
     bob_post_id: int
@@ -85,7 +87,7 @@ class World:
         t = T[self.language]
         fmt = t["short"] if style == "short" else "l j F Y"
         with translation.override(self.language):
-            day = formats.date_format(self.last_day, fmt)
+            day = formats.date_format(self.back_day, fmt)
         return t["away_until"].format(date=day)
 
 
@@ -108,7 +110,7 @@ def build_world(language: str) -> World:
     alice_post = post_create(author=alice, body="My first post").post
     comment_create(author=bob, post_id=alice_post.pk, body="Congratulations!")
     invitation_send(sender=carol, to_username="alice")
-    last_day = away_until_midnight(bob)
+    back_day = away_until_midnight(bob)
     away_until_midnight(carol)
     away_until_midnight(dave)
     invitation_send(sender=alice, to_username="dave")
@@ -116,7 +118,7 @@ def build_world(language: str) -> World:
         language=language,
         alice=alice,
         bob=bob,
-        last_day=last_day,
+        back_day=back_day,
         direct_id=direct.pk,
         group_id=group.pk,
         bob_post_id=bob_post.pk,
@@ -203,7 +205,7 @@ def test_own_profile_shows_your_status_not_your_reply(world):
     t = T[world.language]
     status = html.split('data-testid="away-self"', 1)[1].split("</div>\n    </div>", 1)[0]
     with translation.override(world.language):
-        day = formats.date_format(world.last_day, "l j F Y")
+        day = formats.date_format(world.back_day, "l j F Y")
     assert t["you_are_away"].format(date=day) in status
     absence = Absence.objects.get(member=world.bob)
     assert f'href="/away/{absence.pk}/edit/"' in status and t["edit"] in status

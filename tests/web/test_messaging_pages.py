@@ -198,7 +198,7 @@ def test_away_notice_in_the_compose_box_only_while_away(alice, bob):
     away(bob, message="Sailing to Texel.", backup=backup)
     html = page_text(client.get(url))
     notice = html[html.index('data-testid="away-notice"') : html.index('class="compose-form"')]
-    assert "Bob de Boer is away until" in notice
+    assert "Bob de Boer is away, back on" in notice
     assert "Sailing to Texel." in notice
     assert "@backup" in notice
     assert html.index('data-testid="away-notice"') > html.index('class="compose"')

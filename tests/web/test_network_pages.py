@@ -165,7 +165,7 @@ def test_inviting_an_away_member_from_their_profile_flashes_the_away_notice(alic
     assert response.redirect_chain[-1][0] == "/in/bob/"
     html = page_text(response)
     assert "Invitation sent to Bob de Boer." in html
-    assert "Bob de Boer is away until" in html
+    assert "Bob de Boer is away, back on" in html
     assert "Your invitation waits for their return." in html
 
 
