@@ -149,3 +149,25 @@ def offset_page(
             raise Invalid(gettext("The cursor is not valid."), code="bad_cursor")
     end = start + limit
     return list(rows[start:end]), _encode([end]) if end < len(rows) else None
+
+
+def offset_from_cursor(cursor: str | None) -> int:
+    """Where a page of a ranked list starts: 0, or the offset ``offset_cursor`` encoded.
+
+    For lists ranked in the database by a score no index holds (member search), read
+    a page at a time with ``LIMIT``/``OFFSET``.
+
+    Raises:
+        Invalid: the cursor is malformed.
+    """
+    if not cursor:
+        return 0
+    (start,) = _decode(cursor, 1)
+    if not isinstance(start, int) or isinstance(start, bool) or not 0 <= start < 2**31:
+        raise Invalid(gettext("The cursor is not valid."), code="bad_cursor")
+    return start
+
+
+def offset_cursor(offset: int) -> str:
+    """The cursor of the page that starts at ``offset``."""
+    return _encode([offset])

@@ -12,7 +12,7 @@ from ninja import Field, Query, Router, Schema, Status
 
 from backsoon.apiauth import api_member
 from backsoon.errors import Forbidden
-from backsoon.pagination import keyset_page
+from backsoon.pagination import keyset_page, offset_cursor, offset_from_cursor
 from backsoon.schemas import ErrorOut, MemberOut, MeOut, Page, PageParams
 from backsoon.web.net import client_ip
 
@@ -227,16 +227,29 @@ def password_change(request: HttpRequest, payload: PasswordIn) -> Status[dict[st
     return Status(200, _token_out(token, row, current=True))
 
 
-@members_router.get("", response={200: Page[MemberOut], 422: ErrorOut})
+class MemberSearchPage(Page[MemberOut]):
+    count: int = Field(..., description="How many members match, on every page.")
+
+
+@members_router.get("", response={200: MemberSearchPage, 422: ErrorOut})
 def members_list(request: HttpRequest, params: Query[MemberSearch]) -> dict[str, Any]:
+    """Members matching `q` in their name, username or headline (every word the start
+    of a word), best first: the whole name or username, then a whole first or last
+    name, then the start of a name or username, then the rest; among equals your
+    connections, then members you share connections with, then more followers.
+    `count` adds how many match (an addition to API.md)."""
     viewer = api_member(request)
-    rows, next_cursor = keyset_page(
-        queries.members_search(viewer=viewer, q=params.q),
-        order=["username"],
-        cursor=params.cursor,
-        limit=params.limit,
-    )
-    return {"items": member_cards(viewer, rows), "next_cursor": next_cursor}
+    search = queries.members_search(viewer=viewer, q=params.q)
+    offset = offset_from_cursor(params.cursor)
+    count = search.count()
+    hits = search.hits(offset=offset, limit=params.limit + 1) if offset < count else []
+    more = len(hits) > params.limit
+    rows = [hit.member for hit in hits[: params.limit]]
+    return {
+        "items": member_cards(viewer, rows),
+        "next_cursor": offset_cursor(offset + params.limit) if more else None,
+        "count": count,
+    }
 
 
 @members_router.get("/{username}", response={200: MemberOut, 404: ErrorOut})

@@ -6,12 +6,13 @@ from datetime import datetime
 from functools import cache
 from typing import NamedTuple
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils.translation import gettext
 
 from backsoon.db.rows import Rows, datetime_param, run, table
 from backsoon.errors import NotFound
 
+from . import storage
 from .models import ApiToken, Member
 from .validators import normalize_username
 
@@ -28,23 +29,59 @@ def member_by_username(username: str) -> Member:
         raise NotFound(gettext("No member with that username."), code="member_not_found") from None
 
 
-def members_search(*, viewer: Member | None, q: str) -> QuerySet[Member]:
-    """Active members whose username, display name or headline contains ``q``.
+class MemberSearch:
+    """The ranked members one search finds for one viewer (``storage`` ranks them).
 
-    An empty query lists every active member. Order is left to the caller.
+    Sliced like a queryset (``search[20:40]`` is one statement) and counted once
+    (``count()``), so Django's ``Paginator`` and the API's pages use it alike. An
+    empty query lists every active member; a query of only punctuation finds nobody.
+    On PostgreSQL a query that finds nobody looks for names alike (typos) instead.
     """
-    qs = Member.objects.filter(is_active=True)
-    if viewer is not None:
-        # Whoever blocked the viewer disappears from the viewer's search.
-        from backsoon.network.models import Block
 
-        qs = qs.exclude(pk__in=Block.objects.filter(blocked=viewer).values("blocker_id"))
-    q = q.strip()
-    if q:
-        qs = qs.filter(
-            Q(username__icontains=q) | Q(display_name__icontains=q) | Q(headline__icontains=q)
+    def __init__(self, *, viewer: Member, q: str) -> None:
+        self.viewer_id = viewer.pk
+        self.text = storage.SearchText.parse(q)
+        self.fuzzy = False
+        self._count: int | None = None
+
+    def count(self) -> int:
+        """How many members match. One statement (two when PostgreSQL looks for typos)."""
+        if self._count is None:
+            count = storage.search_count(viewer_id=self.viewer_id, text=self.text)
+            if count == 0 and storage.fuzzy_available(self.text):
+                self.fuzzy = True
+                count = storage.search_count(viewer_id=self.viewer_id, text=self.text, fuzzy=True)
+            self._count = count
+        return self._count
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def hits(self, *, offset: int, limit: int) -> list[storage.Hit]:
+        """The ranked matches from ``offset`` (inclusive), at most ``limit``."""
+        if limit <= 0:
+            return []
+        self.count()  # decides whether this search looks for names alike
+        return storage.search_page(
+            viewer_id=self.viewer_id, text=self.text, offset=offset, limit=limit, fuzzy=self.fuzzy
         )
-    return qs
+
+    def __getitem__(self, index: slice) -> list[storage.Hit]:
+        if not isinstance(index, slice) or index.step not in (None, 1):
+            raise TypeError("A search is read in slices.")
+        start = index.start or 0
+        stop = index.stop if index.stop is not None else start + 100
+        return self.hits(offset=start, limit=stop - start)
+
+
+def members_search(*, viewer: Member, q: str) -> MemberSearch:
+    """Active members matching ``q`` for ``viewer``, ranked as people look for people:
+    exact name, then whole first or last name, then name prefix, then the rest; among
+    equals connections, then members with shared connections (``storage``).
+
+    Whoever blocked the viewer is left out.
+    """
+    return MemberSearch(viewer=viewer, q=q)
 
 
 _MEMBER = Rows(Member)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.contrib.auth.decorators import login_required
@@ -162,12 +164,13 @@ def profile(request: HttpRequest, username: str) -> HttpResponse:
 def search(request: HttpRequest) -> HttpResponse:
     viewer = current_member(request)
     q = request.GET.get("q", "")[:100]
-    qs = queries.members_search(viewer=viewer, q=q).order_by("display_name", "id")
-    page = Paginator(qs, 20).get_page(request.GET.get("page"))
-    rows = list(page.object_list)
-    cards = member_cards(viewer, rows)
+    # Sliced and counted like a queryset; django-stubs wants an indexable sequence.
+    search: Any = queries.members_search(viewer=viewer, q=q)
+    page = Paginator(search, 20).get_page(request.GET.get("page"))
+    hits = list(page.object_list)
+    cards = member_cards(viewer, [hit.member for hit in hits])
     return render(
         request,
         "accounts/search.html",
-        {"q": q, "page": page, "results": list(zip(rows, cards, strict=True))},
+        {"q": q, "page": page, "results": list(zip(hits, cards, strict=True))},
     )
