@@ -70,7 +70,7 @@ POSTGRESQL_REVERSE = [
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("accounts", "0003_member_inbox_policy"),
+        ("accounts", "0004_member_work_days"),
     ]
 
     operations = [
