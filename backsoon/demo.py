@@ -994,19 +994,18 @@ class _Story:
             starts_at=self.away_from,
             ends_at=self.away_until,
             message=(
-                "Hi {first_name}, thanks for your message! I'm on holiday until "
-                "{return_date} and read messages when I'm back. For training bookings, "
+                "Hi {first_name}, thanks for your message! I'm on holiday and back on "
+                "{return_date}; I read messages then. For training bookings, "
                 "please contact {backup}."
             ),
             translations={
-                "nl": "Hoi {first_name}, dank voor je bericht! Ik ben op vakantie tot "
-                "{return_date} en lees berichten als ik terug ben. Voor trainingen kun je "
+                "nl": "Hoi {first_name}, dank voor je bericht! Ik ben op vakantie en terug "
+                "op {return_date}; dan lees ik berichten. Voor trainingen kun je "
                 "terecht bij {backup}."
             },
             audience="everyone",
             others_message=(
-                "Thanks for your message. I'm away until {return_date} and will reply "
-                "when I'm back."
+                "Thanks for your message. I'm away and back on {return_date}; I will reply then."
             ),
             backup=backup.username,
             invitations="auto_accept_mutual",

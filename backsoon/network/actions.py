@@ -103,6 +103,8 @@ def invitation_send(
         away_badge = {
             "until": shown["until"].isoformat(),
             "until_date": shown["until_date"].isoformat(),
+            # AWAY-SPEC A6: the return day, as the badge says it everywhere.
+            "back_on": shown["back_on"].isoformat() if shown.get("back_on") else None,
             "message": shown["message"],
             "backup": shown["backup"],
         }

@@ -50,9 +50,11 @@ def stored_badge(away_badge: dict[str, Any] | None) -> dict[str, Any] | None:
     if not away_badge:
         return None
     try:
+        back_on = away_badge.get("back_on")
         return {
             "until": datetime.fromisoformat(away_badge["until"]),
             "until_date": date.fromisoformat(away_badge["until_date"]),
+            "back_on": date.fromisoformat(back_on) if back_on else None,
             "message": away_badge.get("message") or "",
             "backup": away_badge.get("backup"),
         }

@@ -117,7 +117,7 @@ def test_worker_runs_periodic_jobs(tmp_path):
     output = (tmp_path / "worker.log").read_text()
     assert count == 1, output
     jobs = [line for line in output.splitlines() if "tick" in line or "Task id=" in line]
-    assert jobs == ["absences_tick: welcomed=1 reminded=0"], output
+    assert jobs == ["absences_tick: welcomed=1 reminded=0 starts=0"], output
 
 
 def _read(path) -> str:

@@ -253,6 +253,7 @@ def test_every_page_but_the_public_ones_needs_a_login(world):
         "language_switch",
         "away:calendar_export",  # a secret URL, for calendar apps
         "accounts:security_txt",  # RFC 9116, for anyone
+        "favicon",  # the browser asks for it on every page, signed in or not
     }
     kwargs_by_name = {c.name: c.kwargs(world) for c in WEB_CASES}
     for route in site_routes():
