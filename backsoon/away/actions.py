@@ -474,6 +474,29 @@ REMIND_BEFORE_END = timedelta(days=1)
 REMIND_BEFORE_START = timedelta(days=1)
 
 
+def _remind_once(absences: Any, claim: str, type: str, group: str, now: datetime) -> int:
+    """Notify the member of each of ``absences`` once (D3, D4): the notification goes
+    out only with the claim of the absence's ``claim`` field (a conditional UPDATE),
+    so two workers never send it twice. Returns how many were sent."""
+    sent = 0
+    for absence in absences.only("pk", "member_id"):
+        with transaction.atomic():
+            claimed = Absence.objects.filter(pk=absence.pk, **{f"{claim}__isnull": True}).update(
+                **{claim: now}
+            )
+            if claimed:
+                notification_add(
+                    recipient_id=absence.member_id,
+                    type=type,
+                    actor_id=None,
+                    subject_type="absence",
+                    subject_id=absence.pk,
+                    group_key=f"{group}:{absence.pk}",
+                )
+                sent += 1
+    return sent
+
+
 def absences_notify_due(*, now: datetime) -> dict[str, int]:
     """The worker's periodic pass over absences (D2, D3); safe to run twice or concurrently.
 
@@ -501,22 +524,9 @@ def absences_notify_due(*, now: datetime) -> dict[str, int]:
     ending = Absence.objects.filter(queries.active_filter(now)).filter(
         reminded_at__isnull=True, ends_at__lte=now + REMIND_BEFORE_END
     )
-    reminded = 0
-    for absence in ending.only("pk", "member_id"):
-        with transaction.atomic():
-            claimed = Absence.objects.filter(pk=absence.pk, reminded_at__isnull=True).update(
-                reminded_at=now
-            )
-            if claimed:
-                notification_add(
-                    recipient_id=absence.member_id,
-                    type=Notification.Type.ABSENCE_REMINDER,
-                    actor_id=None,
-                    subject_type="absence",
-                    subject_id=absence.pk,
-                    group_key=f"absence-ends:{absence.pk}",
-                )
-                reminded += 1
+    reminded = _remind_once(
+        ending, "reminded_at", Notification.Type.ABSENCE_REMINDER, "absence-ends", now
+    )
     starting = Absence.objects.filter(
         start_reminded_at__isnull=True,
         ended_at__isnull=True,
@@ -525,20 +535,7 @@ def absences_notify_due(*, now: datetime) -> dict[str, int]:
         # Not for an absence planned less than a day ahead: its member just saw it.
         created_at__lte=F("starts_at") - REMIND_BEFORE_START,
     )
-    starts = 0
-    for absence in starting.only("pk", "member_id"):
-        with transaction.atomic():
-            claimed = Absence.objects.filter(pk=absence.pk, start_reminded_at__isnull=True).update(
-                start_reminded_at=now
-            )
-            if claimed:
-                notification_add(
-                    recipient_id=absence.member_id,
-                    type=Notification.Type.ABSENCE_STARTS,
-                    actor_id=None,
-                    subject_type="absence",
-                    subject_id=absence.pk,
-                    group_key=f"absence-starts:{absence.pk}",
-                )
-                starts += 1
+    starts = _remind_once(
+        starting, "start_reminded_at", Notification.Type.ABSENCE_STARTS, "absence-starts", now
+    )
     return {"welcomed": welcomed, "reminded": reminded, "starts": starts}
